@@ -1,0 +1,1 @@
+"""The facility simulator: the site's PLCs served over real Modbus TCP."""

@@ -1,0 +1,129 @@
+"""The site as frozen dataclasses, built once by the loader and never changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+
+from hal.points import PlcDef, PointDef, Quantity
+
+
+class Grade(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    CNC = "CNC"  # controlled, not classified
+
+
+class InterlockKind(StrEnum):
+    INTERLOCKED = "interlocked"  # the PLC refuses the second door (into Grade B)
+    WARNING = "warning"  # visual and audible warning only (into C/D)
+
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Alert and action limits; ``None`` means no limit on that side.
+
+    Invariant (checked by the loader): action_low <= alert_low < alert_high <= action_high.
+    """
+
+    action_low: float | None = None
+    alert_low: float | None = None
+    alert_high: float | None = None
+    action_high: float | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(
+            v is None for v in (self.action_low, self.alert_low, self.alert_high, self.action_high)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    id: str
+    name: str
+    grade: Grade
+    setpoint_pa: float
+    polygon: tuple[Point, ...]
+
+    @property
+    def centroid(self) -> Point:
+        xs = [p[0] for p in self.polygon]
+        ys = [p[1] for p in self.polygon]
+        return (sum(xs) / len(xs), sum(ys) / len(ys))
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    id: str
+    between: tuple[str, str]  # space ids; the site's ambient id stands for outside
+    at: Point  # where the symbol is drawn on the plan
+    airlock: str | None = None  # the airlock the door belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class Airlock:
+    id: str  # the airlock's space id
+    outer_door: str
+    inner_door: str
+    interlock: InterlockKind
+
+
+@dataclass(frozen=True, slots=True)
+class PointConfig:
+    """A HAL point plus what the core needs to judge it."""
+
+    hal: PointDef
+    plc: str
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def id(self) -> str:
+        return self.hal.id
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    ambient: str
+    spaces: tuple[Space, ...]
+    doors: tuple[Door, ...]
+    airlocks: tuple[Airlock, ...]
+    plcs: tuple[PlcDef, ...]
+    points: tuple[PointConfig, ...]
+
+    @cached_property
+    def space_by_id(self) -> dict[str, Space]:
+        return {s.id: s for s in self.spaces}
+
+    @cached_property
+    def door_by_id(self) -> dict[str, Door]:
+        return {d.id: d for d in self.doors}
+
+    @cached_property
+    def airlock_by_id(self) -> dict[str, Airlock]:
+        return {a.id: a for a in self.airlocks}
+
+    @cached_property
+    def plc_by_id(self) -> dict[str, PlcDef]:
+        return {p.id: p for p in self.plcs}
+
+    @cached_property
+    def point_by_id(self) -> dict[str, PointConfig]:
+        return {p.id: p for p in self.points}
+
+    def points_of(self, target: str) -> tuple[PointConfig, ...]:
+        """Points whose target is this space, door or airlock."""
+        return tuple(p for p in self.points if p.hal.target == target)
+
+    def point_for(self, target: str, quantity: Quantity) -> PointConfig | None:
+        for p in self.points:
+            if p.hal.target == target and p.hal.quantity is quantity:
+                return p
+        return None

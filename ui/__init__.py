@@ -1,0 +1,1 @@
+"""PySide6 widgets and Qt models; the only layer that imports Qt."""
