@@ -82,6 +82,8 @@ class PointConfig:
     hal: PointDef
     plc: str
     limits: Limits = field(default_factory=Limits)
+    # Particle points: limits while the room is at rest (``limits`` is in operation).
+    limits_at_rest: Limits | None = None
 
     @property
     def id(self) -> str:
