@@ -164,7 +164,7 @@ def _check_finite(point: PointDef, registers: Sequence[int], value: float, how: 
     else:
         return
     raise DecodeError(
-        f"{_describe(point)}: registers {_hex(registers)} decode to {text}{how}; "
+        f"{_describe(point)} decodes to {text}{how} (registers {_hex(registers)}); "
         "the PLC reports no valid reading"
     )
 
