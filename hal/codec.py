@@ -121,8 +121,8 @@ def decode_registers(
                 f"{_describe(point)} got register value {register!r}, outside 0..65535"
             )
 
-    words = [_swap_bytes(r) for r in registers] if byte_order is ByteOrder.LITTLE else list(
-        registers
+    words = (
+        [_swap_bytes(r) for r in registers] if byte_order is ByteOrder.LITTLE else list(registers)
     )
 
     if point.bit is not None:
@@ -272,11 +272,9 @@ def encode_value(
     if point.scale == 0:
         raise ValueError(f"{_describe(point)} has scale 0, so no raw value gives {value!r}")
 
-    raw: float | int
-    if point.scale == 1 and point.offset == 0:
-        raw = value  # keeps large integers exact
-    else:
-        raw = (value - point.offset) / point.scale
+    # the identity keeps large integers exact (no trip through float)
+    identity = point.scale == 1 and point.offset == 0
+    raw = value if identity else (value - point.offset) / point.scale
 
     if data_type is DataType.FLOAT32:
         try:

@@ -59,16 +59,20 @@ def plan_reads(
     the request stays within the size limit; otherwise it starts a new one.
 
     Why greedy is optimal (an exchange argument): take any valid plan and its
-    request W holding the first point p. W's points all sort at or after p,
-    so they also fit greedy's first request G, which takes the longest run
-    of sorted points that fits. The first misfit x either follows a gap
-    wider than the max after everything before it, which W cannot bridge
-    either, or ends past ``p.address + limit``, and then so does every later
-    point (ties sort by end, points are at most 2 wide). Replace W by G and
-    drop G's points from the other requests: what is left of each is a
-    suffix whose gaps and span do not grow, so the plan stays valid and no
-    larger. Repeating on the points after G, greedy never needs more
-    requests than any valid plan.
+    request W holding the first point p. Greedy's first request G takes the
+    longest run of sorted points that fits. The first misfit x either
+    follows a gap wider than the max after everything before it, which W
+    cannot bridge either, or ends past ``p.address + limit``, and then so
+    does every later point except narrower ones nested inside x (points are
+    at most 2 wide; ties sort wide first). So W holds G's points and perhaps
+    some nested inside x. Replace W by G, move those into x's request (it
+    reads their addresses anyway) and drop G's points from the other
+    requests: what is left of each is a suffix whose gaps and span do not
+    grow, so the plan stays valid and no larger. Repeating on the points
+    after G, greedy never needs more requests than any valid plan.
+
+    Ties sort wide first so that a table's reads never overlap unless two
+    of its points partially overlap (which the site loader rejects).
 
     Raises ``ValueError`` for limits outside the protocol's, a negative gap,
     a point wider than the limit, or two points with the same id.
@@ -106,7 +110,7 @@ def plan_reads(
 def _plan_table(
     table: Table, points: list[PointDef], limit: int, max_gap: int
 ) -> list[ReadRequest]:
-    ordered = sorted(points, key=lambda p: (p.address, p.end, p.id))
+    ordered = sorted(points, key=lambda p: (p.address, -p.end, p.id))
     requests: list[ReadRequest] = []
     group: list[PointDef] = []
     start = end = 0

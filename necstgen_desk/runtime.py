@@ -1,23 +1,36 @@
-"""The running facility: one poller per PLC feeding the point store.
-
-(Interface fixed; implementation lands with hal.poller.)
-"""
+"""The running facility: one poller per PLC feeding the point store."""
 
 from __future__ import annotations
 
+import asyncio
+
+from hal.poller import Backoff, Poller
 from necstgen_desk.live import PointStore
 from necstgen_desk.site import Site
 
 
 class Facility:
-    def __init__(self, site: Site) -> None:
+    """Owns the pollers of a site; the store is the one place their samples land."""
+
+    def __init__(self, site: Site, *, backoff: Backoff | None = None) -> None:
         self.site = site
         self.store = PointStore([p.id for p in site.points], [plc.id for plc in site.plcs])
+        self.pollers = {
+            plc.id: Poller(plc, self.store.publish, self.store.set_link, backoff=backoff)
+            for plc in site.plcs
+        }
+        for poller in self.pollers.values():
+            self.store.set_link(poller.status)
+
+    @property
+    def requests_per_scan(self) -> int:
+        return sum(p.requests_per_scan for p in self.pollers.values())
 
     async def start(self) -> None:
         """Start polling every PLC (returns at once; polling runs as tasks)."""
-        raise NotImplementedError
+        for poller in self.pollers.values():
+            poller.start()
 
     async def stop(self) -> None:
         """Stop polling and close every connection."""
-        raise NotImplementedError
+        await asyncio.gather(*(p.stop() for p in self.pollers.values()))

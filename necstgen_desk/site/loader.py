@@ -78,6 +78,7 @@ _PARTICLES = (Quantity.PARTICLES_0_5, Quantity.PARTICLES_5)
 _MAX_ID_LENGTH = 64
 _MAX_COORD = 100_000.0
 
+
 class _Problems:
     def __init__(self) -> None:
         self.items: list[SiteProblem] = []
@@ -312,10 +313,10 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
         (path, pc) for path, t in _entries(data, "point", p) if (pc := _point(t, path, p))
     ]
 
-    if not spaces:
-        p.add("space", "the site has no spaces")
-    if not plcs:
-        p.add("plc", "the site has no PLCs")
+    if not data.get("space"):
+        p.add("space", "the site has no spaces: add [[space]] tables")
+    if not data.get("plc"):
+        p.add("plc", "the site has no PLCs: add [[plc]] tables")
 
     _check_unique("plc", [x.id for x in plcs], p)
     _check_unique("space", [x.id for x in spaces], p)

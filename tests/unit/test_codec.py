@@ -124,8 +124,9 @@ TYPE_ROWS: list[tuple[DataType, dict[tuple[WordOrder, ByteOrder], list[int]], Va
 CANONICAL_ROWS = TYPE_ROWS[:-1]  # any nonzero register decodes True, but True encodes to 1
 
 
-
-def _cases(rows: list[tuple[DataType, dict[tuple[WordOrder, ByteOrder], list[int]], Value]]) -> list[Any]:
+def _cases(
+    rows: list[tuple[DataType, dict[tuple[WordOrder, ByteOrder], list[int]], Value]],
+) -> list[Any]:
     return [
         pytest.param(
             data_type,
@@ -280,7 +281,9 @@ def test_bit_of_register(
 def test_encode_bit_sets_only_that_bit(
     bit: int, byte_order: ByteOrder, value: bool, registers: list[int]
 ) -> None:
-    assert encode_value(point(DataType.BOOL, bit=bit), value, WordOrder.BIG, byte_order) == registers
+    assert (
+        encode_value(point(DataType.BOOL, bit=bit), value, WordOrder.BIG, byte_order) == registers
+    )
 
 
 @pytest.mark.parametrize(
@@ -308,13 +311,22 @@ def test_set_bit_rejects_impossible_arguments(register: int, bit: int) -> None:
 
 ERROR_CASES = [
     pytest.param(point(DataType.FLOAT32), [0x7FC0, 0x0000], BB, "decodes to NaN", id="nan"),
-    pytest.param(point(DataType.FLOAT32), [0x0000, 0x7FC0], LB, "decodes to NaN", id="nan-low-word"),
-    pytest.param(point(DataType.FLOAT32), [0xFFFF, 0xFFFF], BB, "decodes to NaN", id="nan-all-ones"),
+    pytest.param(
+        point(DataType.FLOAT32), [0x0000, 0x7FC0], LB, "decodes to NaN", id="nan-low-word"
+    ),
+    pytest.param(
+        point(DataType.FLOAT32), [0xFFFF, 0xFFFF], BB, "decodes to NaN", id="nan-all-ones"
+    ),
     pytest.param(point(DataType.FLOAT32), [0x7F80, 0x0000], BB, r"decodes to \+inf", id="+inf"),
     pytest.param(point(DataType.FLOAT32), [0xFF80, 0x0000], BB, "decodes to -inf", id="-inf"),
-    pytest.param(point(DataType.FLOAT32), [0x807F, 0x0000], BL, r"decodes to \+inf", id="+inf-swapped"),
     pytest.param(
-        point(DataType.FLOAT32, scale=1e10), [0x7F7F, 0xFFFF], BB, r"\+inf after scale",
+        point(DataType.FLOAT32), [0x807F, 0x0000], BL, r"decodes to \+inf", id="+inf-swapped"
+    ),
+    pytest.param(
+        point(DataType.FLOAT32, scale=1e300),
+        [0x7F7F, 0xFFFF],
+        BB,
+        r"\+inf after scale",
         id="scaled-overflow",
     ),
     pytest.param(point(DataType.INT32), [0x0001], BB, "needs 2 register", id="int32-short"),
@@ -325,9 +337,7 @@ ERROR_CASES = [
     pytest.param(point(DataType.INT16), [0x10000], BB, "outside 0..65535", id="too-big"),
     pytest.param(point(DataType.INT32), [0, -1], BB, "outside 0..65535", id="negative"),
     pytest.param(point(DataType.BOOL, bit=16), [0xFFFF], BB, "no bit 16", id="bit-16"),
-    pytest.param(
-        point(DataType.BOOL, table=Table.COIL), [1], BB, "decode_bits", id="bit-table"
-    ),
+    pytest.param(point(DataType.BOOL, table=Table.COIL), [1], BB, "decode_bits", id="bit-table"),
 ]
 
 

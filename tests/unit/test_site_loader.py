@@ -1,0 +1,284 @@
+"""The site loader: the default site loads; each kind of mistake is named with its key path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hal.points import DataType, Quantity, Table, WordOrder
+from necstgen_desk.main import main
+from necstgen_desk.site import (
+    DEFAULT_SITE_PATH,
+    Grade,
+    InterlockKind,
+    SiteError,
+    load_site,
+    parse_site,
+)
+
+GOOD = """
+[site]
+name = "Mini"
+ambient = "AMBIENT"
+
+[[plc]]
+id = "P1"
+host = "127.0.0.1"
+port = 5020
+
+[[space]]
+id = "R1"
+name = "Room one"
+grade = "B"
+setpoint_pa = 45
+polygon = [[0, 0], [10, 0], [10, 10], [0, 10]]
+
+[[space]]
+id = "L1"
+name = "Airlock one"
+grade = "B"
+setpoint_pa = 30
+polygon = [[10, 0], [14, 0], [14, 4], [10, 4]]
+
+[[door]]
+id = "L1-OUT"
+between = ["AMBIENT", "L1"]
+at = [14, 2]
+
+[[door]]
+id = "L1-IN"
+between = ["L1", "R1"]
+at = [10, 2]
+
+[[airlock]]
+id = "L1"
+outer_door = "L1-OUT"
+inner_door = "L1-IN"
+interlock = "interlocked"
+
+[[point]]
+id = "R1.dp"
+plc = "P1"
+target = "R1"
+quantity = "dp"
+reference = "L1"
+table = "input"
+address = 0
+type = "float32"
+limits = { action_low = 10, alert_low = 12, alert_high = 25, action_high = 30 }
+
+[[point]]
+id = "R1.t"
+plc = "P1"
+target = "R1"
+quantity = "temperature"
+table = "input"
+address = 2
+type = "float32"
+
+[[point]]
+id = "L1-IN.closed"
+plc = "P1"
+target = "L1-IN"
+quantity = "door_closed"
+table = "discrete_input"
+address = 0
+type = "bool"
+"""
+
+
+def mutate(old: str, new: str) -> str:
+    assert old in GOOD, old
+    return GOOD.replace(old, new, 1)
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(SiteError) as info:
+        parse_site(text)
+    return [str(p) for p in info.value.problems]
+
+
+def test_default_site_is_the_design_site() -> None:
+    site = load_site(DEFAULT_SITE_PATH)
+    assert len(site.spaces) == 21
+    assert len(site.plcs) == 4
+    grades = {s.id: s.grade for s in site.spaces}
+    assert grades["B-01"] is Grade.B and grades["C-COR"] is Grade.C
+    assert grades["GOWN-C"] is Grade.D and grades["QC-LAB"] is Grade.CNC
+    assert site.space_by_id["B-07"].setpoint_pa == 30
+    assert site.space_by_id["PAL-07"].setpoint_pa == 5
+    assert len(site.airlocks) == 9
+    assert site.airlock_by_id["GOWN-C"].interlock is InterlockKind.WARNING
+    assert site.airlock_by_id["PAL-03"].interlock is InterlockKind.INTERLOCKED
+    assert site.door_by_id["PAL-03-IN"].airlock == "PAL-03"
+    assert site.plc_by_id["ENV-2"].word_order is WordOrder.LITTLE
+    # every PLC has a heartbeat; particle points got their grade limits
+    for plc in site.plcs:
+        assert sum(p.quantity is Quantity.HEARTBEAT for p in plc.points) == 1
+    p05 = site.point_by_id["B-01.p05"]
+    assert p05.limits.action_high == 352_000
+    assert p05.limits_at_rest is not None
+    assert p05.limits_at_rest.action_high == 3_520
+    sink = site.point_by_id["PAL-07.dp"]
+    assert sink.limits.action_high is not None
+    assert sink.limits.action_high < 0
+
+
+def test_good_mini_site() -> None:
+    site = parse_site(GOOD)
+    assert [s.id for s in site.spaces] == ["R1", "L1"]
+    point = site.point_by_id["L1-IN.closed"].hal
+    assert point.table is Table.DISCRETE_INPUT
+    assert point.data_type is DataType.BOOL
+    assert site.plcs[0].points[0].id == "R1.dp"
+
+
+BROKEN = [
+    pytest.param(
+        mutate('grade = "B"', 'grade = "E"'),
+        "space[R1].grade: 'E' is not one of",
+        id="unknown-grade",
+    ),
+    pytest.param(
+        mutate("polygon = [[0, 0], [10, 0], [10, 10], [0, 10]]", "polygon = [[0, 0], [1, 1]]"),
+        "space[R1].polygon: has 2 point(s); a polygon needs at least 3",
+        id="polygon-too-short",
+    ),
+    pytest.param(
+        mutate('between = ["L1", "R1"]', 'between = ["L1", "R9"]'),
+        "door[L1-IN].between[1]: unknown space 'R9'",
+        id="door-to-unknown-room",
+    ),
+    pytest.param(
+        mutate('id = "L1"\nname', 'id = "R1"\nname'),
+        "space[R1].id: duplicate id 'R1'",
+        id="duplicate-space",
+    ),
+    pytest.param(
+        mutate(
+            'quantity = "temperature"\ntable = "input"\naddress = 2',
+            'quantity = "temperature"\ntable = "input"\naddress = 1',
+        ),
+        "point[R1.t].address: overlaps point 'R1.dp' on PLC P1",
+        id="overlapping-registers",
+    ),
+    pytest.param(
+        mutate("alert_high = 25", "alert_high = 35"),
+        "point[R1.dp].limits.alert_high: alert outside action",
+        id="alert-outside-action",
+    ),
+    pytest.param(
+        mutate(
+            'plc = "P1"\ntarget = "R1"\nquantity = "dp"',
+            'plc = "P9"\ntarget = "R1"\nquantity = "dp"',
+        ),
+        "point[R1.dp].plc: unknown PLC 'P9'",
+        id="unknown-plc",
+    ),
+    pytest.param(
+        mutate("port = 5020", "port = 70000"),
+        "plc[P1].port: is 70000; it must be between 1 and 65535",
+        id="port-out-of-range",
+    ),
+    pytest.param(
+        mutate("port = 5020", 'port = "5020"'),
+        "plc[P1].port: must be a whole number, not text",
+        id="wrong-type",
+    ),
+    pytest.param(
+        mutate('reference = "L1"\n', ""),
+        "point[R1.dp].reference: is missing",
+        id="dp-without-reference",
+    ),
+    pytest.param(
+        mutate('type = "bool"', 'type = "float32"'),
+        "point[L1-IN.closed].type: a discrete_input holds single bits",
+        id="bit-table-not-bool",
+    ),
+    pytest.param(
+        mutate('outer_door = "L1-OUT"', 'outer_door = "L9-OUT"'),
+        "airlock[L1].outer_door: unknown door 'L9-OUT'",
+        id="airlock-unknown-door",
+    ),
+    pytest.param(
+        mutate("setpoint_pa = 45", 'setpoint_pa = 45\ncolour = "red"'),
+        "space[R1].colour: unknown key",
+        id="unknown-key",
+    ),
+    pytest.param(
+        mutate(
+            'host = "127.0.0.1"\nport = 5020',
+            'host = "127.0.0.1"\nport = 5020\n\n[[plc]]\nid = "P2"\nhost = "127.0.0.1"\nport = 5020',
+        ),
+        "plc[P2].port: duplicate address: 127.0.0.1:5020 device 1 is already PLC P1",
+        id="duplicate-plc-address",
+    ),
+    pytest.param(
+        mutate('quantity = "temperature"', 'quantity = "wind"'),
+        "point[R1.t].quantity: 'wind' is not one of",
+        id="unknown-quantity",
+    ),
+    pytest.param(
+        mutate("address = 2", "address = 65535"),
+        "point[R1.t].address: 65535 + 2 registers runs past the end",
+        id="address-past-end",
+    ),
+    pytest.param("[site\nname =", "<file>: is not valid TOML", id="not-toml"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BROKEN)
+def test_each_mistake_is_named_with_its_key_path(text: str, expected: str) -> None:
+    problems = problems_of(text)
+    assert any(expected in p for p in problems), problems
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    text = mutate('grade = "B"', 'grade = "E"').replace("port = 5020", "port = 0")
+    problems = problems_of(text)
+    assert any(p.startswith("space[R1].grade") for p in problems)
+    assert any(p.startswith("plc[P1].port") for p in problems)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(SiteError, match="cannot be read"):
+        load_site(tmp_path / "missing.toml")
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(SiteError, match="not UTF-8"):
+        load_site(binary)
+
+
+def test_check_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-site", str(DEFAULT_SITE_PATH)]) == 0
+    assert "21 spaces" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(mutate('grade = "B"', 'grade = "E"').replace("port = 5020", "port = 0"))
+    assert main(["check-site", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "space[R1].grade" in err
+    assert "plc[P1].port" in err
+    assert "Traceback" not in err
+
+
+def test_check_site_cli_process_never_tracebacks(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[space]]\nid = 3\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "necstgen_desk", "check-site", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "space[0].id: must be text" in result.stderr
+
+
+def test_plan_command_counts_requests(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan"]) == 0
+    assert "one scan of the site: 8 Modbus requests" in capsys.readouterr().out
