@@ -211,7 +211,8 @@ BROKEN = [
     pytest.param(
         mutate(
             'host = "127.0.0.1"\nport = 5020',
-            'host = "127.0.0.1"\nport = 5020\n\n[[plc]]\nid = "P2"\nhost = "127.0.0.1"\nport = 5020',
+            'host = "127.0.0.1"\nport = 5020\n\n'
+            '[[plc]]\nid = "P2"\nhost = "127.0.0.1"\nport = 5020',
         ),
         "plc[P2].port: duplicate address: 127.0.0.1:5020 device 1 is already PLC P1",
         id="duplicate-plc-address",
