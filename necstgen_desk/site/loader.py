@@ -8,12 +8,14 @@ lets a TOML, type or lookup error escape as a traceback.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import resources
 from hal.points import (
     Access,
     ByteOrder,
@@ -36,7 +38,7 @@ from necstgen_desk.site.model import (
     Space,
 )
 
-DEFAULT_SITE_PATH = Path(__file__).resolve().parents[2] / "resources" / "sites" / "necstgen.toml"
+DEFAULT_SITE_PATH = resources.path("sites", "necstgen.toml")
 
 _TOP_KEYS = {"site", "grades", "plc", "space", "door", "airlock", "point"}
 _SITE_KEYS = {"name", "ambient"}
@@ -77,6 +79,7 @@ _LIMIT_KEYS = ("action_low", "alert_low", "alert_high", "action_high")
 _PARTICLES = (Quantity.PARTICLES_0_5, Quantity.PARTICLES_5)
 _MAX_ID_LENGTH = 64
 _MAX_COORD = 100_000.0
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class _Problems:
@@ -110,6 +113,13 @@ def parse_site(text: str, *, source: str = "<site>") -> Site:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SiteError(source, [SiteProblem("<file>", f"is not valid TOML: {exc}")]) from None
+    except ValueError:
+        # tomllib lets Python's limit on the digits of a whole number escape as a ValueError.
+        problem = SiteProblem("<file>", "is not valid TOML: a whole number has too many digits")
+        raise SiteError(source, [problem]) from None
+    except RecursionError:
+        problem = SiteProblem("<file>", "nests lists or tables too deeply to be read")
+        raise SiteError(source, [problem]) from None
     problems = _Problems()
     site = _build(data, problems)
     if problems.items or site is None:
@@ -136,12 +146,36 @@ def _describe(value: object) -> str:
     return type(value).__name__
 
 
+def _show(value: int | float) -> str:
+    """A number for a message; a huge whole number by its size (``str`` refuses 4300+ digits)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        digits = int((value.bit_length() - 1) * math.log10(2)) + 1
+        sign = "negative " if value < 0 else ""
+        return f"a {sign}number of about {digits} digits"
+    return str(value)
+
+
+def _join(path: str, key: str) -> str:
+    """``path.key``; a key that is not a bare TOML key is quoted, so it always shows."""
+    shown = key if _BARE_KEY.fullmatch(key) else repr(key)
+    return f"{path}.{shown}" if path else shown
+
+
+def _plain_id(value: object) -> bool:
+    """Whether ``value`` is an id that may stand in a key path as it is."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= _MAX_ID_LENGTH
+        and all(c.isprintable() and not c.isspace() for c in value)
+    )
+
+
 def _unknown_keys(table: dict[str, Any], allowed: Iterable[str], path: str, p: _Problems) -> None:
     allowed_set = set(allowed)
     for key in table:
         if key not in allowed_set:
             known = ", ".join(sorted(allowed_set))
-            p.add(f"{path}.{key}" if path else key, f"unknown key (known keys: {known})")
+            p.add(_join(path, key), f"unknown key (known keys: {known})")
 
 
 def _text(
@@ -193,18 +227,22 @@ def _number(
     if isinstance(value, bool) or not isinstance(value, int | float):
         p.add(f"{path}.{key}", f"must be a number, not {_describe(value)}")
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        p.add(f"{path}.{key}", f"is {_show(value)}, far out of range")
+        return None
     if not math.isfinite(number):
         p.add(f"{path}.{key}", "must be a finite number")
         return None
     if minimum is not None and number < minimum:
-        p.add(f"{path}.{key}", f"is {value}, below the smallest allowed {minimum:g}")
+        p.add(f"{path}.{key}", f"is {_show(value)}, below the smallest allowed {minimum:g}")
         return None
     if maximum is not None and number > maximum:
-        p.add(f"{path}.{key}", f"is {value}, above the largest allowed {maximum:g}")
+        p.add(f"{path}.{key}", f"is {_show(value)}, above the largest allowed {maximum:g}")
         return None
     if above is not None and number <= above:
-        p.add(f"{path}.{key}", f"is {value}; it must be more than {above:g}")
+        p.add(f"{path}.{key}", f"is {_show(value)}; it must be more than {above:g}")
         return None
     return number
 
@@ -228,7 +266,7 @@ def _integer(
         p.add(f"{path}.{key}", f"must be a whole number, not {_describe(value)}")
         return None
     if not minimum <= value <= maximum:
-        p.add(f"{path}.{key}", f"is {value}; it must be between {minimum} and {maximum}")
+        p.add(f"{path}.{key}", f"is {_show(value)}; it must be between {minimum} and {maximum}")
         return None
     return value
 
@@ -266,7 +304,10 @@ def _xy(value: object, path: str, p: _Problems) -> tuple[float, float] | None:
         p.add(path, "must be a pair of numbers [x, y]")
         return None
     assert isinstance(value, list)
-    x, y = float(value[0]), float(value[1])
+    try:
+        x, y = float(value[0]), float(value[1])
+    except OverflowError:  # a whole number beyond any float
+        x = y = math.inf
     if not (math.isfinite(x) and math.isfinite(y)) or max(abs(x), abs(y)) > _MAX_COORD:
         p.add(path, f"coordinates must be finite and within ±{_MAX_COORD:g} m")
         return None
@@ -285,7 +326,7 @@ def _entries(data: dict[str, Any], key: str, p: _Problems) -> list[tuple[str, di
             p.add(f"{key}[{index}]", f"must be a table, not {_describe(entry)}")
             continue
         ident = entry.get("id")
-        label = ident if isinstance(ident, str) and ident.strip() else str(index)
+        label = ident if isinstance(ident, str) and _plain_id(ident) else str(index)
         result.append((f"{key}[{label}]", entry))
     return result
 
@@ -297,8 +338,10 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
     _unknown_keys(data, _TOP_KEYS, "", p)
     header = data.get("site")
     name, ambient = "Site", "AMBIENT"
-    if not isinstance(header, dict):
+    if header is None:
         p.add("site", "is missing: add a [site] table with name and ambient")
+    elif not isinstance(header, dict):
+        p.add("site", f"must be a [site] table with name and ambient, not {_describe(header)}")
     else:
         _unknown_keys(header, _SITE_KEYS, "site", p)
         name = _text(header, "name", "site", p) or name
@@ -386,9 +429,15 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
     doors = [replace(d, airlock=airlock_of.get(d.id)) for d in doors]
 
     plc_by_id = {x.id: x for x in plcs}
+    # PLCs that are named but broken: their own problems are listed; their points stay quiet.
+    broken_plcs = {
+        t["id"] for _, t in _entries(data, "plc", _Problems()) if isinstance(t.get("id"), str)
+    } - set(plc_by_id)
     targets = space_ids | set(door_by_id) | {a.id for a in airlocks} | set(plc_by_id)
     points: list[PointConfig] = []
     for path, pc in raw_points:
+        if pc.plc in broken_plcs:
+            continue
         point_ok = _check_point_refs(
             pc,
             path,
@@ -560,7 +609,7 @@ def _grade_limits(raw: object, p: _Problems) -> dict[tuple[Grade, Quantity], tup
         p.add("grades", f"must be a table of grades, not {_describe(raw)}")
         return result
     for grade_key, entry in raw.items():
-        path = f"grades.{grade_key}"
+        path = _join("grades", grade_key)
         try:
             grade = Grade(grade_key)
         except ValueError:
