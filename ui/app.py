@@ -1,0 +1,326 @@
+"""The GUI entry point: Qt application, asyncio loop, facility, main window.
+
+Everything after the site file is read runs as coroutines on one qasync loop
+on the Qt event loop, so starting the simulator child, connecting to PLCs and
+waiting for values never freeze the window. Exit codes, for scripts and CI:
+
+0 closed normally or screenshot written · 1 unexpected failure (e.g. PNG not
+written) · 2 bad site file · 3 no PLC reachable (or the demo simulator did not
+start) · 4 PLCs reachable but not every room showed live values in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import logging.handlers
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import platformdirs
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
+
+from necstgen_desk.live import PointStore
+from necstgen_desk.options import AppOptions
+from necstgen_desk.runtime import Facility
+from necstgen_desk.site import DEFAULT_SITE_PATH, Site, SiteError, load_site
+from ui.main_window import APPLICATION, ORGANISATION, MainWindow
+from ui.theme import ICON_PATH, load_stylesheet
+
+if TYPE_CHECKING:
+    from necstgen_desk.simprocess import SimulatorProcess
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_SITE = 2
+EXIT_NO_PLC = 3
+EXIT_NO_LIVE_VALUES = 4
+
+LOG_NAME = "necstgen-desk.log"
+_LOG_HANDLER_NAME = "necstgen-desk-file"
+_READY_POLL_S = 0.25
+SCREENSHOT_SIZE = (1600, 900)
+
+
+# ------------------------------------------------------------------ logging
+
+
+def configure_logging(log_dir: Path | None = None, level: int = logging.INFO) -> Path:
+    """Log to a rotating file in the user's log folder; returns the file's path.
+
+    Kept out of the core so the core never decides where a desktop user's
+    logs go. Idempotent: a second call does not add a second handler.
+    """
+    folder = log_dir if log_dir is not None else Path(platformdirs.user_log_dir("necstgen-desk"))
+    path = folder / LOG_NAME
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if handler.get_name() == _LOG_HANDLER_NAME:
+            return path
+    target: logging.Handler
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = logging.handlers.RotatingFileHandler(
+            path, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+        )
+    except OSError as error:
+        print(f"necstgen-desk: cannot write the log {path}: {error}", file=sys.stderr)
+        target = logging.StreamHandler(sys.stderr)
+    target.set_name(_LOG_HANDLER_NAME)
+    target.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root.addHandler(target)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    return path
+
+
+# ------------------------------------------------------------------ entry
+
+
+def run(options: AppOptions) -> int:
+    """Start the GUI and block until the window closes (or the screenshot is saved)."""
+    log_path = configure_logging()
+    log.info("starting %s (%s); log %s", APPLICATION, options, log_path)
+    screenshot = options.screenshot is not None
+    if screenshot and sys.platform.startswith("linux"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setDesktopFileName("necstgen-desk")  # matches packaging/necstgen-desk.desktop
+    app.setWindowIcon(QIcon(str(ICON_PATH)))
+    # The coroutine decides when to stop: closing the window must not end the
+    # Qt loop under it before the facility and the simulator are stopped.
+    app.setQuitOnLastWindowClosed(False)
+    app.setStyleSheet(load_stylesheet())
+
+    try:
+        site = load_site(options.site_path or DEFAULT_SITE_PATH)
+    except SiteError as error:
+        _report(f"The site file cannot be used:\n\n{error}", gui=not screenshot)
+        return EXIT_BAD_SITE
+
+    os.environ.setdefault("QT_API", "pyside6")  # qasync reads it at import
+    import qasync  # noqa: PLC0415 - must follow QT_API and the PySide6 import
+
+    def loop_factory() -> asyncio.AbstractEventLoop:
+        loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
+        return loop
+
+    try:
+        return asyncio.run(_Session(app, options, site).run(), loop_factory=loop_factory)
+    except Exception:
+        log.exception("%s stopped on an unexpected error", APPLICATION)
+        _report(
+            f"{APPLICATION} stopped on an unexpected error. Details are in the log:\n{log_path}",
+            gui=not screenshot,
+        )
+        return EXIT_FAILED
+
+
+def _report(message: str, *, gui: bool) -> None:
+    """Tell the user why we stop: on stderr always, in a message box when interactive.
+
+    Only for use outside the asyncio loop: a modal box runs a nested Qt loop.
+    """
+    print(f"necstgen-desk: {message}", file=sys.stderr, flush=True)
+    log.error("%s", message)
+    if gui:
+        QMessageBox.critical(None, APPLICATION, message)
+
+
+async def _report_async(message: str, *, gui: bool) -> None:
+    """As :func:`_report`, but the box is window-modal and awaited, not a nested loop."""
+    print(f"necstgen-desk: {message}", file=sys.stderr, flush=True)
+    log.error("%s", message)
+    if not gui:
+        return
+    box = QMessageBox(QMessageBox.Icon.Critical, APPLICATION, message)
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def finished(_result: int) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    box.finished.connect(finished)
+    box.open()
+    try:
+        await done
+    finally:
+        box.deleteLater()
+
+
+@dataclass
+class _Readiness:
+    any_link_up: bool
+    waiting_for: list[str]
+
+
+class _Session:
+    """One run of the app: owns the simulator child, the facility and the window."""
+
+    def __init__(self, app: QApplication, options: AppOptions, site: Site) -> None:
+        self.app = app
+        self.options = options
+        self.site = site
+        self.screenshot = options.screenshot
+        self.simulator: SimulatorProcess | None = None
+        self.facility: Facility | None = None
+        self.window: MainWindow | None = None
+        self._closed = asyncio.Event()
+
+    async def run(self) -> int:
+        self.app.aboutToQuit.connect(self._closed.set)
+        try:
+            return await self._run()
+        finally:
+            await self._shutdown()
+
+    async def _run(self) -> int:
+        site = self.site
+        demo = self.options.site_path is None
+        if demo:
+            started = await self._start_simulator()
+            if started is None:
+                return EXIT_NO_PLC
+            site = started
+        self.facility = Facility(site)
+        window = MainWindow(
+            site,
+            self.facility.store,
+            remember_geometry=self.screenshot is None,
+            subtitle="demo: simulated plant" if demo else "",
+        )
+        self.window = window
+        window.closed.connect(self._closed.set)
+        if self.screenshot is not None:
+            window.resize(*SCREENSHOT_SIZE)  # the same picture on every machine
+        window.show()
+        await self.facility.start()
+        if self.screenshot is not None:
+            return await self._take_screenshot(window, self.screenshot)
+        await self._closed.wait()
+        return EXIT_OK
+
+    async def _start_simulator(self) -> Site | None:
+        """Start the plant simulator child; the site with its endpoints, or None."""
+        from necstgen_desk.simprocess import (  # noqa: PLC0415 - only the demo needs it
+            SimulatorProcess,
+            SimulatorStartError,
+            with_endpoints,
+        )
+
+        splash = None
+        if self.screenshot is None:
+            pixmap = QPixmap(460, 120)
+            pixmap.fill(QColor("#d5d7d9"))
+            splash = QSplashScreen(pixmap)
+            splash.showMessage(
+                f"{APPLICATION}\n\nStarting the simulated plant…",
+                Qt.AlignmentFlag.AlignCenter,
+                QColor("#1b1d1f"),
+            )
+            splash.show()
+        simulator = SimulatorProcess()
+        self.simulator = simulator
+        try:
+            endpoints = await simulator.start(
+                DEFAULT_SITE_PATH, speed=self.options.speed, scenario=self.options.scenario
+            )
+        except SimulatorStartError as error:
+            await _report_async(
+                f"The demo plant simulator did not start, so no PLC is reachable:\n\n{error}",
+                gui=self.screenshot is None,
+            )
+            return None
+        finally:
+            if splash is not None:
+                splash.close()
+                splash.deleteLater()
+        log.info("demo simulator listening: %s", endpoints)
+        return with_endpoints(self.site, endpoints)
+
+    async def _take_screenshot(self, window: MainWindow, path: Path) -> int:
+        """Wait for live values in every room (at most ``after`` s), then save the PNG."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.after
+        ever_up = False
+        while True:
+            window.bridge.poll()
+            ready = _readiness(window, self.facility.store if self.facility else None)
+            ever_up = ever_up or ready.any_link_up
+            if ever_up and not ready.waiting_for:
+                break
+            if loop.time() >= deadline:
+                return self._not_ready(window, ever_up=ever_up, waiting_for=ready.waiting_for)
+            await asyncio.sleep(_READY_POLL_S)
+        # One more tick so the picture shows the freshest values, then paint it.
+        window.bridge.poll()
+        pixmap = window.grab()
+        if not pixmap.save(str(path), "PNG"):
+            _report(f"Could not write the screenshot to {path}.", gui=False)
+            return EXIT_FAILED
+        print(f"screenshot written to {path}", flush=True)
+        log.info("screenshot written to %s", path)
+        return EXIT_OK
+
+    def _not_ready(self, window: MainWindow, *, ever_up: bool, waiting_for: list[str]) -> int:
+        after = self.options.after
+        if not ever_up:
+            reasons = [
+                f"{status.plc_id}: {status.state.value} ({status.reason or 'no reason given'})"
+                for status in window.store.links
+            ] or ["no PLC reported a link state"]
+            _report(
+                f"No PLC became reachable within {after:g} s; no screenshot taken.\n"
+                + "\n".join(reasons),
+                gui=False,
+            )
+            return EXIT_NO_PLC
+        _report(
+            f"Not every room showed live values within {after:g} s; no screenshot taken. "
+            f"Waiting for: {', '.join(waiting_for)}",
+            gui=False,
+        )
+        return EXIT_NO_LIVE_VALUES
+
+    async def _shutdown(self) -> None:
+        """Stop in reverse order of start; each step runs even if an earlier one failed."""
+        window, self.window = self.window, None
+        if window is not None:
+            window.bridge.stop()
+            window.closed.disconnect(self._closed.set)
+            if window.isVisible():
+                window.close()
+            window.deleteLater()
+        facility, self.facility = self.facility, None
+        if facility is not None:
+            try:
+                await facility.stop()
+            except Exception:
+                log.exception("stopping the facility failed")
+        simulator, self.simulator = self.simulator, None
+        if simulator is not None:
+            try:
+                await simulator.stop()
+            except Exception:
+                log.exception("stopping the demo simulator failed")
+        self.app.aboutToQuit.disconnect(self._closed.set)
+
+
+def _readiness(window: MainWindow, store: PointStore | None) -> _Readiness:
+    return _Readiness(
+        any_link_up=store is not None and store.any_link_up(),
+        waiting_for=window.plan.spaces_without_live_values(),
+    )
