@@ -15,6 +15,7 @@ import asyncio
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,9 @@ def configure_logging(log_dir: Path | None = None, level: int = logging.INFO) ->
     root.addHandler(target)
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
+    # The pollers log a lost link once and its recovery; pymodbus would log
+    # every failed request of an unreachable PLC at ERROR. Keep its criticals.
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     return path
 
 
@@ -182,9 +186,19 @@ class _Session:
 
     async def run(self) -> int:
         self.app.aboutToQuit.connect(self._closed.set)
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int, _frame: object) -> None:
+            """Ctrl+C or a service stop closes the app cleanly (the simulator child too)."""
+            log.info("signal %s received; closing", signal.Signals(signum).name)
+            loop.call_soon_threadsafe(self._closed.set)
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             return await self._run()
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             await self._shutdown()
 
     async def _run(self) -> int:
