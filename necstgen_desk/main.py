@@ -6,6 +6,7 @@
 ``necstgen-desk check-site FILE``       validate a site file (exit 0 good, 2 with the list)
 ``necstgen-desk sim``                   run the facility simulator standalone
 ``necstgen-desk plan [--site FILE]``    show the Modbus read plan of each PLC
+``necstgen-desk audit verify [--db URL]`` check the audit trail (0 intact, 1 broken, 2 no db)
 """
 
 from __future__ import annotations
@@ -85,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="print endpoints as one JSON line; stop when stdin closes",
     )
 
+    audit = commands.add_parser("audit", help="audit trail tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_commands.add_parser("verify", help="check the audit trail's hash chain")
+    verify.add_argument(
+        "--db", dest="db_url", metavar="URL", help="database URL (default: the app's SQLite file)"
+    )
+
     plan = commands.add_parser("plan", help="show the Modbus read plan of each PLC")
     plan.add_argument("--site", type=Path, dest="plan_site", help="site file (default: NECSTGEN)")
     return parser
@@ -132,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-site":
         return check_site(args.file)
+    if args.command == "audit":
+        from necstgen_desk.storage.cli import audit_verify  # noqa: PLC0415 - only this command
+
+        return audit_verify(args.db_url)
     if args.command == "plan":
         return show_plan(args.plan_site)
     if args.command == "sim":

@@ -1,0 +1,1 @@
+"""Storage against a real SQLite file and a real PostgreSQL."""

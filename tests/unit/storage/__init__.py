@@ -1,0 +1,1 @@
+"""Storage parts that need no database."""
