@@ -7,6 +7,8 @@
 ``necstgen-desk sim``                   run the facility simulator standalone
 ``necstgen-desk plan [--site FILE]``    show the Modbus read plan of each PLC
 ``necstgen-desk audit verify [--db URL]`` check the audit trail (0 intact, 1 broken, 2 no db)
+``necstgen-desk user add NAME --role ROLE [--full-name TEXT] [--password-stdin] [--admin ADMIN]
+[--db URL]``                             add an account (0 created, 2 refused)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from necstgen_desk import __version__
 from necstgen_desk.options import AppOptions
+from necstgen_desk.records.roles import Role
 from necstgen_desk.site import DEFAULT_SITE_PATH, SiteError, load_site
 
 EXIT_OK = 0
@@ -93,6 +96,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", dest="db_url", metavar="URL", help="database URL (default: the app's SQLite file)"
     )
 
+    user = commands.add_parser("user", help="user accounts")
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = user_commands.add_parser(
+        "add", help="add an account: the first must be an administrator, later ones need --admin"
+    )
+    add.add_argument("username", metavar="NAME")
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument(
+        "--full-name",
+        dest="full_name",
+        metavar="TEXT",
+        help="printed name on signatures (default: NAME)",
+    )
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin (with --admin, the admin's on the next line)",
+    )
+    add.add_argument(
+        "--admin", metavar="ADMIN", help="an existing administrator (asked for the password)"
+    )
+    add.add_argument(
+        "--db",
+        dest="user_db_url",
+        metavar="URL",
+        help="database URL (default: the app's SQLite file)",
+    )
+
     plan = commands.add_parser("plan", help="show the Modbus read plan of each PLC")
     plan.add_argument("--site", type=Path, dest="plan_site", help="site file (default: NECSTGEN)")
     return parser
@@ -144,6 +175,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from necstgen_desk.storage.cli import audit_verify  # noqa: PLC0415 - only this command
 
         return audit_verify(args.db_url)
+    if args.command == "user":
+        from necstgen_desk.services.cli import user_add  # noqa: PLC0415 - only this command
+
+        return user_add(
+            args.user_db_url,
+            args.username,
+            args.role,
+            args.full_name,
+            args.password_stdin,
+            args.admin,
+        )
     if args.command == "plan":
         return show_plan(args.plan_site)
     if args.command == "sim":
