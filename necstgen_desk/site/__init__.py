@@ -2,15 +2,31 @@
 
 from necstgen_desk.site.errors import SiteError, SiteProblem
 from necstgen_desk.site.loader import DEFAULT_SITE_PATH, load_site, parse_site
-from necstgen_desk.site.model import Airlock, Door, Grade, InterlockKind, Limits, Site, Space
+from necstgen_desk.site.model import (
+    Airlock,
+    AlarmPolicy,
+    AlarmSettings,
+    Door,
+    Grade,
+    InterlockKind,
+    Limits,
+    PointConfig,
+    Priority,
+    Site,
+    Space,
+)
 
 __all__ = [
     "DEFAULT_SITE_PATH",
     "Airlock",
+    "AlarmPolicy",
+    "AlarmSettings",
     "Door",
     "Grade",
     "InterlockKind",
     "Limits",
+    "PointConfig",
+    "Priority",
     "Site",
     "SiteError",
     "SiteProblem",

@@ -29,18 +29,21 @@ from hal.points import (
 from necstgen_desk.site.errors import SiteError, SiteProblem
 from necstgen_desk.site.model import (
     Airlock,
+    AlarmPolicy,
+    AlarmSettings,
     Door,
     Grade,
     InterlockKind,
     Limits,
     PointConfig,
+    Priority,
     Site,
     Space,
 )
 
 DEFAULT_SITE_PATH = resources.path("sites", "necstgen.toml")
 
-_TOP_KEYS = {"site", "grades", "plc", "space", "door", "airlock", "point"}
+_TOP_KEYS = {"site", "grades", "alarms", "plc", "space", "door", "airlock", "point"}
 _SITE_KEYS = {"name", "ambient"}
 _PLC_KEYS = {
     "id",
@@ -74,7 +77,27 @@ _POINT_KEYS = {
     "access",
     "limits",
     "limits_at_rest",
+    # alarm settings (AlarmSettings)
+    "priority",
+    "on_delay_s",
+    "off_delay_s",
+    "deadband",
+    "door_holdoff_s",
+    "holdoff_justification",
+    "holdoff_doors",
+    "critical",
 }
+_PRIORITY_KEYS = ("alert", "action")
+_ALARM_POLICY_KEYS = {
+    "cleanup_minutes",
+    "door_held_open_s",
+    "flood_start",
+    "flood_window_min",
+    "flood_end",
+    "shelve_max_hours",
+    "gap_s",
+}
+_MAX_DELAY_S = 86_400.0
 _LIMIT_KEYS = ("action_low", "alert_low", "alert_high", "action_high")
 _PARTICLES = (Quantity.PARTICLES_0_5, Quantity.PARTICLES_5)
 _MAX_ID_LENGTH = 64
@@ -348,6 +371,7 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
         ambient = _ident(header, "ambient", "site", p) or ambient
 
     grades = _grade_limits(data.get("grades", {}), p)
+    policy = _alarm_policy(data.get("alarms", {}), p)
     plcs = [plc for path, t in _entries(data, "plc", p) if (plc := _plc(t, path, p))]
     spaces = [s for path, t in _entries(data, "space", p) if (s := _space(t, path, p))]
     doors = [d for path, t in _entries(data, "door", p) if (d := _door(t, path, p))]
@@ -460,9 +484,12 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
                     limits = from_grade[1]
                 if at_rest is None:
                     at_rest = from_grade[0]
-        points.append(replace(pc, limits=limits, limits_at_rest=at_rest))
+        resolved = replace(pc, limits=limits, limits_at_rest=at_rest)
+        if _check_alarm_settings(resolved, path, doors, ambient, p):
+            points.append(resolved)
     _check_heartbeats(points, plc_by_id, p)
     _check_overlaps(points, plc_by_id, p)
+    _check_gap(policy, points, plc_by_id, p)
 
     if p.items:
         return None
@@ -477,6 +504,7 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
         airlocks=tuple(airlocks),
         plcs=plcs_with_points,
         points=tuple(points),
+        alarms=policy,
     )
 
 
@@ -811,12 +839,14 @@ def _point(t: dict[str, Any], path: str, p: _Problems) -> PointConfig | None:
     at_rest = (
         _limits(t["limits_at_rest"], f"{path}.limits_at_rest", p) if "limits_at_rest" in t else None
     )
+    alarm = _alarm_settings(t, path, p, quantity)
     if scale == 0:
         p.add(f"{path}.scale", "must not be 0")
     if len(p.items) > before:
         return None
     assert ident and plc and target and quantity and table and data_type and access
     assert address is not None and scale is not None and offset is not None and limits
+    assert alarm is not None
     if table.is_bit and data_type is not DataType.BOOL:
         p.add(f"{path}.type", f"a {table.value} holds single bits; its type must be 'bool'")
         return None
@@ -855,4 +885,214 @@ def _point(t: dict[str, Any], path: str, p: _Problems) -> PointConfig | None:
             f"{address} + {point.width} registers runs past the end of the address space (65535)",
         )
         return None
-    return PointConfig(hal=point, plc=plc, limits=limits, limits_at_rest=at_rest)
+    return PointConfig(hal=point, plc=plc, limits=limits, limits_at_rest=at_rest, alarm=alarm)
+
+
+# ---------------------------------------------------------------- alarm settings
+
+
+def _flag(table: dict[str, Any], key: str, path: str, p: _Problems) -> bool | None:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        p.add(f"{path}.{key}", f"must be true or false, not {_describe(value)}")
+        return None
+    return value
+
+
+def _priorities(
+    t: dict[str, Any], path: str, p: _Problems
+) -> tuple[Priority | None, Priority | None]:
+    raw = t.get("priority")
+    if raw is None:
+        return None, None
+    ppath = f"{path}.priority"
+    choices = ", ".join(repr(x.value) for x in Priority)
+    if not isinstance(raw, dict):
+        p.add(ppath, f"must be a table {{ alert = ..., action = ... }} of {choices}")
+        return None, None
+    _unknown_keys(raw, _PRIORITY_KEYS, ppath, p)
+    found: list[Priority | None] = []
+    for key in _PRIORITY_KEYS:
+        found.append(
+            _choice(raw, key, ppath, p, Priority, [x.value for x in Priority])
+            if key in raw
+            else None
+        )
+    return found[0], found[1]
+
+
+def _alarm_settings(
+    t: dict[str, Any], path: str, p: _Problems, quantity: Quantity | None
+) -> AlarmSettings | None:
+    """The point's alarm keys, each checked on its own (cross-checks come later)."""
+    before = len(p.items)
+    alert_priority, action_priority = _priorities(t, path, p)
+    on_delay = _number(t, "on_delay_s", path, p, default=0.0, minimum=0, maximum=_MAX_DELAY_S)
+    off_delay = _number(t, "off_delay_s", path, p, default=0.0, minimum=0, maximum=_MAX_DELAY_S)
+    deadband = _number(t, "deadband", path, p, default=0.0, minimum=0)
+    holdoff = _number(t, "door_holdoff_s", path, p, default=0.0, minimum=0, maximum=3600)
+    justification = (
+        _text(t, "holdoff_justification", path, p) if "holdoff_justification" in t else ""
+    )
+    doors: list[str] = []
+    raw_doors = t.get("holdoff_doors", [])
+    if not isinstance(raw_doors, list):
+        p.add(f"{path}.holdoff_doors", f"must be a list of door ids, not {_describe(raw_doors)}")
+    else:
+        for index, item in enumerate(raw_doors):
+            if not _plain_id(item):
+                p.add(f"{path}.holdoff_doors[{index}]", "must be a door id (text without spaces)")
+                continue
+            assert isinstance(item, str)
+            doors.append(item)
+    critical = _flag(t, "critical", path, p)
+    if len(p.items) > before:
+        return None
+    assert on_delay is not None and off_delay is not None and deadband is not None
+    assert holdoff is not None and critical is not None
+    dp = quantity is Quantity.DIFFERENTIAL_PRESSURE
+    if quantity is not None and not dp:
+        for key in ("door_holdoff_s", "holdoff_justification", "holdoff_doors", "critical"):
+            if key in t and t[key] not in (False, 0, 0.0, "", []):
+                p.add(f"{path}.{key}", "applies to differential-pressure points only")
+                return None
+    if holdoff > 0 and not justification:
+        p.add(
+            f"{path}.holdoff_justification",
+            "is missing: an alarm delay while a door is open must be configured "
+            "with a justification",
+        )
+        return None
+    if holdoff == 0 and (justification or doors):
+        key = "holdoff_justification" if justification else "holdoff_doors"
+        p.add(f"{path}.{key}", "there is no door_holdoff_s to go with it")
+        return None
+    if len(set(doors)) != len(doors):
+        p.add(f"{path}.holdoff_doors", "names a door twice")
+        return None
+    return AlarmSettings(
+        alert_priority=alert_priority,
+        action_priority=action_priority,
+        on_delay_s=on_delay,
+        off_delay_s=off_delay,
+        deadband=deadband,
+        door_holdoff_s=holdoff,
+        holdoff_justification=(justification or "").strip(),
+        holdoff_doors=tuple(doors),
+        critical=critical,
+    )
+
+
+_LIMIT_ALARM_KEYS: tuple[tuple[str, Callable[[AlarmSettings], bool]], ...] = (
+    ("priority", lambda a: a.alert_priority is not None or a.action_priority is not None),
+    ("on_delay_s", lambda a: a.on_delay_s > 0),
+    ("off_delay_s", lambda a: a.off_delay_s > 0),
+    ("deadband", lambda a: a.deadband > 0),
+    ("door_holdoff_s", lambda a: a.door_holdoff_s > 0),
+)
+
+
+def _check_alarm_settings(
+    pc: PointConfig, path: str, doors: list[Door], ambient: str, p: _Problems
+) -> bool:
+    """Checks that need the resolved limits and the doors."""
+    alarm = pc.alarm
+    ok = True
+    if pc.limits.empty and (pc.limits_at_rest is None or pc.limits_at_rest.empty):
+        for key, given in _LIMIT_ALARM_KEYS:
+            if given(alarm):
+                p.add(f"{path}.{key}", "the point has no limits, so it has no limit alarms")
+                ok = False
+    for label, limits in (("limits", pc.limits), ("limits_at_rest", pc.limits_at_rest)):
+        if limits is None or alarm.deadband == 0:
+            continue
+        for low, high in (
+            (limits.alert_low, limits.alert_high),
+            (limits.action_low, limits.action_high),
+        ):
+            if low is not None and high is not None and 2 * alarm.deadband >= high - low:
+                p.add(
+                    f"{path}.deadband",
+                    f"{alarm.deadband:g} is too wide for the {label} band {low:g} .. {high:g}: "
+                    "an alarm could never clear (keep it below half the band)",
+                )
+                ok = False
+                break
+    door_ids = {d.id for d in doors}
+    for index, door_id in enumerate(alarm.holdoff_doors):
+        if door_id not in door_ids:
+            p.add(f"{path}.holdoff_doors[{index}]", f"unknown door {door_id!r}")
+            ok = False
+    if alarm.door_holdoff_s > 0 and not alarm.holdoff_doors:
+        sides = {pc.hal.target, pc.hal.reference or ambient}
+        if not any(set(d.between) == sides for d in doors):
+            p.add(
+                f"{path}.door_holdoff_s",
+                f"no door joins {pc.hal.target} and {pc.hal.reference or ambient}: "
+                "name the doors that hold the alarm off in holdoff_doors",
+            )
+            ok = False
+    return ok
+
+
+def _alarm_policy(raw: object, p: _Problems) -> AlarmPolicy:
+    default = AlarmPolicy()
+    if not isinstance(raw, dict):
+        p.add("alarms", f"must be a table [alarms], not {_describe(raw)}")
+        return default
+    before = len(p.items)
+    _unknown_keys(raw, _ALARM_POLICY_KEYS, "alarms", p)
+    path = "alarms"
+    cleanup = _number(
+        raw, "cleanup_minutes", path, p, default=default.cleanup_minutes, minimum=0, maximum=1440
+    )
+    held = _number(
+        raw, "door_held_open_s", path, p, default=default.door_held_open_s, above=0, maximum=3600
+    )
+    start = _integer(
+        raw, "flood_start", path, p, default=default.flood_start, minimum=1, maximum=100_000
+    )
+    window = _number(
+        raw, "flood_window_min", path, p, default=default.flood_window_min, above=0, maximum=1440
+    )
+    end = _integer(raw, "flood_end", path, p, default=default.flood_end, minimum=1, maximum=100_000)
+    shelve = _number(
+        raw, "shelve_max_hours", path, p, default=default.shelve_max_hours, above=0, maximum=720
+    )
+    gap = _number(raw, "gap_s", path, p, default=default.gap_s, above=0, maximum=_MAX_DELAY_S)
+    if len(p.items) > before:
+        return default
+    assert cleanup is not None and held is not None and start is not None
+    assert window is not None and end is not None and shelve is not None and gap is not None
+    if end > start:
+        p.add(
+            "alarms.flood_end",
+            f"{end} is above flood_start {start}: a flood must end below where it starts",
+        )
+        return default
+    return AlarmPolicy(
+        cleanup_minutes=cleanup,
+        door_held_open_s=held,
+        flood_start=start,
+        flood_window_min=window,
+        flood_end=end,
+        shelve_max_hours=shelve,
+        gap_s=gap,
+    )
+
+
+def _check_gap(
+    policy: AlarmPolicy, points: list[PointConfig], plcs: dict[str, PlcDef], p: _Problems
+) -> None:
+    """A gap must be longer than the scans of the PLCs that read critical differentials."""
+    for pc in points:
+        plc = plcs.get(pc.plc)
+        if not pc.alarm.critical or plc is None:
+            continue
+        if policy.gap_s <= 2 * plc.scan_period_s:
+            p.add(
+                "alarms.gap_s",
+                f"{policy.gap_s:g} s is not longer than two scan periods of PLC {plc.id} "
+                f"({plc.scan_period_s:g} s), which reads the critical point {pc.id}",
+            )
+            return

@@ -17,6 +17,22 @@ class Grade(StrEnum):
     CNC = "CNC"  # controlled, not classified
 
 
+class Priority(StrEnum):
+    """Alarm priority (ISA-18.2): how fast and how surely an operator must respond."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 for high, 1 for medium, 2 for low: sorts the most urgent first."""
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
+
+
 class InterlockKind(StrEnum):
     INTERLOCKED = "interlocked"  # the PLC refuses the second door (into Grade B)
     WARNING = "warning"  # visual and audible warning only (into C/D)
@@ -42,6 +58,44 @@ class Limits:
         return all(
             v is None for v in (self.action_low, self.alert_low, self.alert_high, self.action_high)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSettings:
+    """How a point's limit alarms behave (site file keys of the point).
+
+    ``alert_priority``/``action_priority`` of ``None`` take the engine's
+    default for the quantity. Delays are in seconds, the deadband in the
+    point's unit. ``door_holdoff_s`` (differential pressure only) holds the
+    alarms off while a door of the differential is open and for that long
+    after it closes; it must carry a ``holdoff_justification`` (Annex 1: an
+    alarm delay must be justified). ``holdoff_doors`` names doors beyond those
+    joining the differential's two spaces. ``critical`` differentials are
+    recorded continuously and a gap in their record is an alarm.
+    """
+
+    alert_priority: Priority | None = None
+    action_priority: Priority | None = None
+    on_delay_s: float = 0.0
+    off_delay_s: float = 0.0
+    deadband: float = 0.0
+    door_holdoff_s: float = 0.0
+    holdoff_justification: str = ""
+    holdoff_doors: tuple[str, ...] = ()
+    critical: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmPolicy:
+    """Site-wide alarm settings (the site file's ``[alarms]`` table)."""
+
+    cleanup_minutes: float = 20.0  # Annex 1: back to at-rest levels within 15-20 min
+    door_held_open_s: float = 60.0
+    flood_start: int = 10  # more than this many new alarms in the window starts a flood
+    flood_window_min: float = 10.0
+    flood_end: int = 5  # fewer than this many ends it
+    shelve_max_hours: float = 8.0
+    gap_s: float = 30.0  # no good value of a critical differential this long is a gap
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +138,7 @@ class PointConfig:
     limits: Limits = field(default_factory=Limits)
     # Particle points: limits while the room is at rest (``limits`` is in operation).
     limits_at_rest: Limits | None = None
+    alarm: AlarmSettings = field(default_factory=AlarmSettings)
 
     @property
     def id(self) -> str:
@@ -99,6 +154,7 @@ class Site:
     airlocks: tuple[Airlock, ...]
     plcs: tuple[PlcDef, ...]
     points: tuple[PointConfig, ...]
+    alarms: AlarmPolicy = field(default_factory=AlarmPolicy)
 
     @cached_property
     def space_by_id(self) -> dict[str, Space]:

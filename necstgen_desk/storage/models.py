@@ -29,11 +29,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, mapped_column
 
+from necstgen_desk.alarms.model import AlarmEvent, AlarmKind, AlarmState
 from necstgen_desk.records.cleaning import CleaningType
 from necstgen_desk.records.gowning import QualificationStatus
 from necstgen_desk.records.lifecycle import RoomStatus
 from necstgen_desk.records.roles import Role
 from necstgen_desk.records.signatures import SignatureMeaning
+from necstgen_desk.site.model import Priority
 from necstgen_desk.storage.types import UTCDateTime
 
 NAME_LENGTH = 64  # user names, room ids, record types, actions, field names
@@ -75,6 +77,10 @@ class Base(MappedAsDataclass, DeclarativeBase, kw_only=True, eq=False):
         CleaningType: _enum(CleaningType),
         QualificationStatus: _enum(QualificationStatus),
         SignatureMeaning: _enum(SignatureMeaning),
+        AlarmState: _enum(AlarmState),
+        AlarmEvent: _enum(AlarmEvent),
+        AlarmKind: _enum(AlarmKind),
+        Priority: _enum(Priority),
     }
 
     #: The ``record_type`` naming this table's rows in audit entries and signatures.
@@ -298,6 +304,47 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+ALARM_ID_LENGTH = 128
+
+
+class AlarmJournalEntry(Base):
+    """One change of one alarm, in the engine's order (``seq``): the alarm journal.
+
+    Append-only like the GMP records (migration r0002_alarms). ``username`` is
+    set for a person's action and ``None`` for the process and the system. The
+    latest entry of each alarm (by ``seq``) is its state for the restore after
+    a restart. A signature of a person's action (an interlock-fault
+    acknowledgement, a shelving) names its entry: record type ``alarm_event``.
+    """
+
+    __tablename__ = "alarm_events"
+    RECORD_TYPE = "alarm_event"
+    __table_args__ = (
+        Index("ix_alarm_events_alarm_seq", "alarm_id", "seq"),
+        Index("ix_alarm_events_source_at", "source", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, init=False)
+    seq: Mapped[int] = mapped_column(index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    alarm_id: Mapped[str] = mapped_column(String(ALARM_ID_LENGTH))
+    kind: Mapped[AlarmKind]
+    source: Mapped[str]
+    room_id: Mapped[str | None]
+    priority: Mapped[Priority]
+    event: Mapped[AlarmEvent]
+    # not old_state/new_state: SQLAlchemy's generated __init__ uses "new_state" itself
+    from_state: Mapped[AlarmState]
+    to_state: Mapped[AlarmState]
+    active: Mapped[bool]
+    message: Mapped[str] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text, default=None)
+    username: Mapped[str | None] = mapped_column(default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    shelved_until: Mapped[datetime | None] = mapped_column(default=None)
+    raised_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 #: Tables whose rows are corrected by new versions (``supersedes_id``/``reason``).

@@ -12,8 +12,11 @@ from hal.points import DataType, Quantity, Table, WordOrder
 from necstgen_desk.main import main
 from necstgen_desk.site import (
     DEFAULT_SITE_PATH,
+    AlarmPolicy,
+    AlarmSettings,
     Grade,
     InterlockKind,
+    Priority,
     SiteError,
     load_site,
     parse_site,
@@ -283,3 +286,179 @@ def test_check_site_cli_process_never_tracebacks(tmp_path: Path) -> None:
 def test_plan_command_counts_requests(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan"]) == 0
     assert "one scan of the site: 8 Modbus requests" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- alarm settings
+
+DP_LIMITS = "limits = { action_low = 10, alert_low = 12, alert_high = 25, action_high = 30 }"
+JUSTIFIED = 'door_holdoff_s = 10\nholdoff_justification = "the door equalises the rooms"'
+
+
+def with_dp(extra: str) -> str:
+    return mutate(DP_LIMITS, f"{DP_LIMITS}\n{extra}")
+
+
+def with_alarms(table: str) -> str:
+    return f"{GOOD}\n[alarms]\n{table}\n"
+
+
+ALARM_BROKEN = [
+    pytest.param(
+        with_dp("door_holdoff_s = 10"),
+        "point[R1.dp].holdoff_justification: is missing: an alarm delay while a door is open "
+        "must be configured with a justification",
+        id="holdoff-without-justification",
+    ),
+    pytest.param(
+        with_dp('holdoff_justification = "why"'),
+        "point[R1.dp].holdoff_justification: there is no door_holdoff_s to go with it",
+        id="justification-without-holdoff",
+    ),
+    pytest.param(
+        mutate('quantity = "temperature"', 'quantity = "temperature"\ndoor_holdoff_s = 5'),
+        "point[R1.t].door_holdoff_s: applies to differential-pressure points only",
+        id="holdoff-on-temperature",
+    ),
+    pytest.param(
+        mutate('quantity = "temperature"', 'quantity = "temperature"\ncritical = true'),
+        "point[R1.t].critical: applies to differential-pressure points only",
+        id="critical-temperature",
+    ),
+    pytest.param(
+        with_dp("critical = 1"),
+        "point[R1.dp].critical: must be true or false, not a whole number",
+        id="critical-not-bool",
+    ),
+    pytest.param(
+        with_dp('priority = { action = "urgent" }'),
+        "point[R1.dp].priority.action: 'urgent' is not one of 'high', 'medium', 'low'",
+        id="unknown-priority",
+    ),
+    pytest.param(
+        with_dp('priority = { alarm = "high" }'),
+        "point[R1.dp].priority.alarm: unknown key",
+        id="priority-unknown-level",
+    ),
+    pytest.param(
+        with_dp('priority = "high"'),
+        "point[R1.dp].priority: must be a table { alert = ..., action = ... }",
+        id="priority-not-a-table",
+    ),
+    pytest.param(
+        with_dp("on_delay_s = -1"),
+        "point[R1.dp].on_delay_s: is -1, below the smallest allowed 0",
+        id="negative-on-delay",
+    ),
+    pytest.param(
+        with_dp("off_delay_s = 100000"),
+        "point[R1.dp].off_delay_s: is 100000, above the largest allowed 86400",
+        id="off-delay-too-long",
+    ),
+    pytest.param(
+        with_dp("deadband = 7"),
+        "point[R1.dp].deadband: 7 is too wide for the limits band 12 .. 25",
+        id="deadband-too-wide",
+    ),
+    pytest.param(
+        mutate('quantity = "temperature"', 'quantity = "temperature"\non_delay_s = 5'),
+        "point[R1.t].on_delay_s: the point has no limits, so it has no limit alarms",
+        id="delay-without-limits",
+    ),
+    pytest.param(
+        with_dp(f'{JUSTIFIED}\nholdoff_doors = ["L9-IN"]'),
+        "point[R1.dp].holdoff_doors[0]: unknown door 'L9-IN'",
+        id="unknown-holdoff-door",
+    ),
+    pytest.param(
+        with_dp(f'{JUSTIFIED}\nholdoff_doors = ["L1-OUT", "L1-OUT"]'),
+        "point[R1.dp].holdoff_doors: names a door twice",
+        id="holdoff-door-twice",
+    ),
+    pytest.param(
+        with_dp(JUSTIFIED).replace('reference = "L1"', 'reference = "AMBIENT"', 1),
+        "point[R1.dp].door_holdoff_s: no door joins R1 and AMBIENT",
+        id="holdoff-without-a-door",
+    ),
+    pytest.param(
+        with_alarms("flood_start = 10\nflood_end = 11"),
+        "alarms.flood_end: 11 is above flood_start 10",
+        id="flood-end-above-start",
+    ),
+    pytest.param(
+        with_alarms("flood_start = 0"),
+        "alarms.flood_start: is 0; it must be between 1 and 100000",
+        id="flood-start-zero",
+    ),
+    pytest.param(
+        with_alarms("flood = 3"),
+        "alarms.flood: unknown key",
+        id="alarms-unknown-key",
+    ),
+    pytest.param(
+        with_alarms("cleanup_minutes = -5"),
+        "alarms.cleanup_minutes: is -5, below the smallest allowed 0",
+        id="negative-cleanup",
+    ),
+    pytest.param(
+        with_alarms("shelve_max_hours = 0"),
+        "alarms.shelve_max_hours: is 0; it must be more than 0",
+        id="shelve-zero",
+    ),
+    pytest.param(
+        with_alarms("gap_s = 1.5").replace(DP_LIMITS, f"{DP_LIMITS}\ncritical = true", 1),
+        "alarms.gap_s: 1.5 s is not longer than two scan periods of PLC P1 (1 s), "
+        "which reads the critical point R1.dp",
+        id="gap-shorter-than-scans",
+    ),
+    pytest.param(
+        GOOD.replace("[site]", "alarms = 3\n[site]", 1),
+        "alarms: must be a table [alarms], not a whole number",
+        id="alarms-not-a-table",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ALARM_BROKEN)
+def test_each_alarm_setting_mistake_is_named_with_its_key_path(text: str, expected: str) -> None:
+    problems = problems_of(text)
+    assert any(expected in p for p in problems), problems
+
+
+def test_alarm_settings_are_read() -> None:
+    text = with_dp(
+        f'{JUSTIFIED}\nholdoff_doors = ["L1-OUT"]\ncritical = true\n'
+        'priority = { alert = "low", action = "high" }\n'
+        "on_delay_s = 5\noff_delay_s = 3.5\ndeadband = 0.5"
+    )
+    text = with_alarms("cleanup_minutes = 15\ndoor_held_open_s = 90\nflood_start = 20").replace(
+        GOOD, text, 1
+    )
+    site = parse_site(text)
+    alarm = site.point_by_id["R1.dp"].alarm
+    assert alarm == AlarmSettings(
+        alert_priority=Priority.LOW,
+        action_priority=Priority.HIGH,
+        on_delay_s=5,
+        off_delay_s=3.5,
+        deadband=0.5,
+        door_holdoff_s=10,
+        holdoff_justification="the door equalises the rooms",
+        holdoff_doors=("L1-OUT",),
+        critical=True,
+    )
+    assert site.alarms == AlarmPolicy(cleanup_minutes=15, door_held_open_s=90, flood_start=20)
+    assert site.point_by_id["R1.t"].alarm == AlarmSettings()
+
+
+def test_the_default_site_justifies_every_hold_off() -> None:
+    site = load_site(DEFAULT_SITE_PATH)
+    assert site.alarms == AlarmPolicy()  # the file states the defaults
+    held = [p for p in site.points if p.alarm.door_holdoff_s > 0]
+    assert len(held) == 20
+    assert all(p.alarm.holdoff_justification for p in held)
+    critical = {p.id for p in site.points if p.alarm.critical}
+    assert critical == {
+        *(f"B-0{n}.dp" for n in range(1, 9)),
+        *(f"PAL-0{n}.dp" for n in range(1, 9)),
+        "C-COR.dp",
+    }

@@ -29,7 +29,7 @@ FAST = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-SECTIONS = {"site", "grades", "plc", "space", "door", "airlock", "point"}
+SECTIONS = {"site", "grades", "alarms", "plc", "space", "door", "airlock", "point"}
 
 
 def outcome(text: str) -> Site | tuple[SiteProblem, ...]:
@@ -138,6 +138,10 @@ DOOR_KEYS = ["id", "between", "at"]
 AIRLOCK_KEYS = ["id", "outer_door", "inner_door", "interlock"]
 POINT_KEYS = ["id", "plc", "target", "quantity", "reference", "table", "address", "type"]
 POINT_KEYS += ["scale", "offset", "bit", "unit", "access", "limits", "limits_at_rest"]
+POINT_KEYS += ["priority", "on_delay_s", "off_delay_s", "deadband", "door_holdoff_s"]
+POINT_KEYS += ["holdoff_justification", "holdoff_doors", "critical"]
+ALARM_KEYS = ["cleanup_minutes", "door_held_open_s", "flood_start", "flood_window_min"]
+ALARM_KEYS += ["flood_end", "shelve_max_hours", "gap_s"]
 LIMIT_KEYS = ["action_low", "alert_low", "alert_high", "action_high"]
 
 # Values the loader accepts somewhere, so generated documents get past the type checks.
@@ -154,6 +158,11 @@ plausible: st.SearchStrategy[Any] = st.one_of(
     st.fixed_dictionaries(
         {}, optional={k: st.floats(min_value=-40, max_value=40) for k in LIMIT_KEYS}
     ),
+    st.fixed_dictionaries(
+        {},
+        optional={k: st.sampled_from(["high", "medium", "low", "x"]) for k in ("alert", "action")},
+    ),
+    st.booleans(),
 )
 
 
@@ -181,6 +190,7 @@ shaped_documents = st.fixed_dictionaries(
     {},
     optional={
         "site": st.one_of(table_of(SITE_KEYS), values),
+        "alarms": st.one_of(table_of(ALARM_KEYS), values),
         "grades": st.one_of(
             st.dictionaries(
                 st.one_of(st.sampled_from([*Grade, "E"]), keys),
