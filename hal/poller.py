@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 
 SamplesCallback = Callable[[list[Sample]], None]
 LinkCallback = Callable[[LinkStatus], None]
+ScanCallback = Callable[[float], None]
 
 EXCEPTION_NAMES = {
     1: "illegal function",
@@ -98,6 +101,7 @@ class Poller:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
         timeouts_before_down: int = 2,
+        on_scan: ScanCallback | None = None,
     ) -> None:
         self.plc = plc
         self._on_samples = on_samples
@@ -105,6 +109,11 @@ class Poller:
         self._backoff = backoff or Backoff()
         self._clock = clock
         self._timeouts_before_down = timeouts_before_down
+        self._on_scan = on_scan
+        # Each PLC scans at its own fixed phase of the period, derived from its
+        # id, so a site's PLCs do not all answer, decode and publish at the same
+        # instant: the GUI gets their samples spread over the period.
+        self._phase = zlib.crc32(plc.id.encode()) / 2**32
         self._plan: tuple[ReadRequest, ...] = plan_plc(plc)
         self._points: tuple[PointDef, ...] = plc.polled_points
         self._heartbeat = next((p for p in self._points if p.quantity is Quantity.HEARTBEAT), None)
@@ -191,9 +200,16 @@ class Poller:
         self._hb_value = None
         self._set_link(LinkState.UP, "")
 
+    def _next_slot(self, after: float) -> float:
+        """The first of this PLC's scan slots at or after ``after`` (monotonic seconds)."""
+        period = self.plc.scan_period_s
+        offset = self._phase * period
+        return math.ceil((after - offset) / period) * period + offset
+
     async def _scan_forever(self) -> None:
         period = self.plc.scan_period_s
-        next_at = time.monotonic()
+        next_at = time.monotonic()  # the first scan at once, then on this PLC's slots
+        first = True
         timeouts = 0
         while True:
             started = time.monotonic()
@@ -211,6 +227,8 @@ class Poller:
                 await self._reconnect_quietly(str(exc))
             self.last_scan_s = time.monotonic() - started
             self.scans += 1
+            if self._on_scan is not None:
+                self._on_scan(self.last_scan_s)
             self._status = LinkStatus(
                 self.plc.id,
                 self._status.state,
@@ -218,7 +236,11 @@ class Poller:
                 self._status.reason,
                 self.last_scan_s,
             )
-            next_at += period
+            if first:
+                next_at = self._next_slot(started + period / 2)
+                first = False
+            else:
+                next_at += period
             now = time.monotonic()
             if next_at < now:  # overran: skip the missed slots, keep the phase
                 next_at += ((now - next_at) // period + 1) * period

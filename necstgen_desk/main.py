@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=_positive, default=1.0, help="demo: simulator time factor (default 1)"
     )
     parser.add_argument("--scenario", type=Path, help="demo: simulator scenario file")
+    parser.add_argument(
+        "--db",
+        dest="app_db_url",
+        metavar="URL",
+        help="GMP records database, e.g. postgresql+psycopg://host/db "
+        "(default: $NECSTGEN_DB_URL or the SQLite file in the user data folder)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser("check-site", help="validate a site file")
@@ -204,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         after=args.after,
         speed=args.speed,
         scenario=args.scenario,
+        db_url=args.app_db_url,
     )
     from ui.app import run  # noqa: PLC0415 - the composition root starts the GUI last
 

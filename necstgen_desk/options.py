@@ -13,3 +13,7 @@ class AppOptions:
     after: float = 30.0  # screenshot: wait at most this long for live values
     speed: float = 1.0  # demo simulator time factor
     scenario: Path | None = None  # demo simulator scenario file
+    # GMP records database URL (sqlite:///path or postgresql+psycopg://…); None: the
+    # default (``$NECSTGEN_DB_URL`` or the SQLite file in the user data folder).
+    # Not opened in screenshot mode.
+    db_url: str | None = None

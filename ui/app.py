@@ -2,7 +2,10 @@
 
 Everything after the site file is read runs as coroutines on one qasync loop
 on the Qt event loop, so starting the simulator child, connecting to PLCs and
-waiting for values never freeze the window. Exit codes, for scripts and CI:
+waiting for values never freeze the window. When people use the window (not
+in screenshot mode) the GMP records open next (:mod:`ui.records_desk`: schema
+upgrade with a backup, audit chain check, then the first administrator or the
+log-in before the window can be used). Exit codes, for scripts and CI:
 
 0 closed normally or screenshot written · 1 unexpected failure (e.g. PNG not
 written) · 2 bad site file · 3 no PLC reachable (or the demo simulator did not
@@ -30,7 +33,9 @@ from necstgen_desk.live import PointStore
 from necstgen_desk.options import AppOptions
 from necstgen_desk.runtime import Facility
 from necstgen_desk.site import DEFAULT_SITE_PATH, Site, SiteError, load_site
+from necstgen_desk.storage.engine import default_db_url
 from ui.main_window import APPLICATION, ORGANISATION, MainWindow
+from ui.records_desk import RecordsConfig, RecordsDesk
 from ui.theme import ICON_PATH, load_stylesheet
 
 if TYPE_CHECKING:
@@ -182,6 +187,7 @@ class _Session:
         self.simulator: SimulatorProcess | None = None
         self.facility: Facility | None = None
         self.window: MainWindow | None = None
+        self.desk: RecordsDesk | None = None
         self._closed = asyncio.Event()
 
     async def run(self) -> int:
@@ -221,11 +227,19 @@ class _Session:
         if self.screenshot is not None:
             window.resize(*SCREENSHOT_SIZE)  # the same picture on every machine
         window.show()
+        if self.screenshot is None:
+            # People use the window: open the GMP records and ask who is there.
+            self.desk = RecordsDesk(window, site, self._records_config())
+            await self.desk.start()
         await self.facility.start()
         if self.screenshot is not None:
             return await self._take_screenshot(window, self.screenshot)
         await self._closed.wait()
         return EXIT_OK
+
+    def _records_config(self) -> RecordsConfig:
+        url = self.options.db_url or default_db_url()
+        return RecordsConfig(db_url=url)
 
     async def _start_simulator(self) -> Site | None:
         """Start the plant simulator child; the site with its endpoints, or None."""
@@ -311,6 +325,12 @@ class _Session:
 
     async def _shutdown(self) -> None:
         """Stop in reverse order of start; each step runs even if an earlier one failed."""
+        desk, self.desk = self.desk, None
+        if desk is not None:
+            try:
+                await desk.stop()
+            except Exception:
+                log.exception("closing the GMP records failed")
         window, self.window = self.window, None
         if window is not None:
             window.bridge.stop()

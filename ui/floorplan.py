@@ -3,14 +3,17 @@
 Level 1 of the ISA-101 display hierarchy. Rooms, doors and values are items
 of one scene built once from the site; live values reach them only through
 :meth:`FloorPlan.refresh`, called with the point ids that changed since the
-last tick (the :class:`~ui.bridge.LiveBridge` coalesces them at 4 Hz), so the
-GUI thread does a few dozen cheap updates a second whatever the scan rate.
+last tick (the :class:`~ui.bridge.LiveBridge` coalesces them), so the GUI
+thread's work follows what changed, not the scan rate: a room repaints its
+outline only when its worst state changes, and a value its line only when
+what it draws changes (numbers too small to read are not redrawn; see
+:mod:`ui.plan_items`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from PySide6.QtCore import Property, QPointF, Qt, Signal
@@ -36,6 +39,8 @@ from ui.bridge import LiveBridge
 from ui.legend import LegendItem
 from ui.plan_items import (
     ALARM_WORDS,
+    DOOR_LENGTH,
+    DOOR_THICKNESS,
     GAP,
     GUTTER,
     MARKER,
@@ -52,6 +57,7 @@ from ui.plan_items import (
     text_width,
 )
 from ui.point_display import DISPLAYED, UNITS, DoorState, ValueState
+from ui.room_marks import RoomMark, RoomStatusItem, door_rect
 
 __all__ = ["DoorState", "FloorPlan", "ValueState"]
 
@@ -295,6 +301,7 @@ class FloorPlan(QGraphicsView):
         self._values_by_point: dict[str, ValueItem] = {}
         self._doors_by_point: dict[str, list[DoorItem]] = {}
         self._door_points: dict[str, tuple[str | None, str | None, str | None]] = {}
+        self._room_marks: dict[str, RoomStatusItem] = {}
 
         self._scene = QGraphicsScene(self)
         self.setScene(self._scene)
@@ -399,7 +406,7 @@ class FloorPlan(QGraphicsView):
                     spaces.add(parent)
             doors.update(self._doors_by_point.get(point_id, ()))
         for space in spaces:
-            space.update()
+            space.refresh_look()
         for door in doors:
             closed, locked, fault = self._door_points[door.door_id]
             door.set_samples(
@@ -447,6 +454,33 @@ class FloorPlan(QGraphicsView):
             if (s := self.store.latest(point_id)) is not None and s.quality is Quality.GOOD
         )
         return live, len(ids)
+
+    # -------------------------------------------------------------- room status
+
+    def set_room_marks(self, marks: Mapping[str, RoomMark]) -> None:
+        """Show each room's status and sporicidal flag (from the records; see ui.room_marks)."""
+        doors = [
+            door_rect(d.pos(), vertical=d.vertical, length=DOOR_LENGTH, thickness=DOOR_THICKNESS)
+            for d in self._doors.values()
+        ]
+        for space_id, mark in marks.items():
+            space = self._spaces.get(space_id)
+            if space is None:
+                continue
+            item = self._room_marks.get(space_id)
+            if item is None:
+                item = self._room_marks[space_id] = RoomStatusItem(self.plan_style, space)
+            others = [
+                o.bounds.adjusted(1, 1, -1, -1) for o in self._spaces.values() if o is not space
+            ]
+            avoid = doors + others + [v.sceneBoundingRect() for v in space.values]
+            item.set_mark(
+                mark, space.bounds, compact=space.compact, avoid=avoid, within=self.sceneRect()
+            )
+
+    def room_mark(self, space_id: str) -> RoomMark | None:
+        item = self._room_marks.get(space_id)
+        return item.mark if item is not None else None
 
     def space_at(self, scene_pos: QPointF) -> str | None:
         for item in self._scene.items(scene_pos):

@@ -4,6 +4,14 @@ Each item keeps what it shows as plain data (``state``, ``text``, ``view``)
 so tests and later views can ask what the operator sees, and paints from a
 shared :class:`PlanStyle` whose colours the stylesheet sets (ISA-101: grey
 when normal, colour only for abnormal states and always with a shape or text).
+
+Drawing is the expensive part of a large plan, so items repaint only when
+what they show changes: a value whose number would be drawn smaller than
+:data:`MIN_TEXT_PX` screen pixels (a 500-room site fitted to the window) is
+drawn by its state alone (alarm marker, quality box, or a quiet grey bar) and
+does not repaint while only its number moves; zoom in and the numbers return.
+A tooltip is rebuilt when the state it explains changes, and while the mouse
+is on its item.
 """
 
 from __future__ import annotations
@@ -287,6 +295,9 @@ class RowGeometry:
     unit_w: float = 0.0
 
 
+MIN_TEXT_PX = 6.0
+"""Below this many screen pixels a value's number is not drawn (it could not be read)."""
+
 GUTTER = MARKER + 4  # room for the alarm marker left of a value
 GAP = 6.0
 ALARM_WORDS = {ValueState.ALERT: "ALERT", ValueState.ACTION: "ACTION"}
@@ -306,6 +317,11 @@ class ValueItem(QGraphicsItem):
         self.sample: Sample | None = None
         self._style = style
         self._geometry = RowGeometry(RowStyle.ROW, 0.0, 0.0)
+        # Whether the last paint drew the number (the view was zoomed in enough).
+        self._detailed = True
+        self._hovered = False
+        self._reason = ""
+        self.setAcceptHoverEvents(True)
         self._update_tooltip()
 
     @property
@@ -329,16 +345,35 @@ class ValueItem(QGraphicsItem):
         return self._geometry
 
     def set_sample(self, sample: Sample | None) -> bool:
-        """Show a new sample; returns whether what is drawn changed."""
+        """Show a new sample; returns whether the value's state or text changed.
+
+        Repaints only when the drawing changes: the state always, the number
+        only where it is drawn (see :data:`MIN_TEXT_PX`).
+        """
         self.sample = sample
         state = value_state(sample, self.config.limits)
         text = value_text(self.quantity, sample)
-        changed = (state, text) != (self.state, self.text)
-        self.state, self.text = state, text
-        self._update_tooltip()
-        if changed:
+        reason = sample.reason if sample is not None else ""
+        state_changed = state is not self.state
+        changed = state_changed or text != self.text
+        explained = state_changed or reason != self._reason
+        self.state, self.text, self._reason = state, text, reason
+        # The tooltip follows the state and its reason; the number and time in
+        # it are refreshed while the mouse is on the item (and when it arrives).
+        if explained or self._hovered:
+            self._update_tooltip()
+        if state_changed or (changed and self._detailed):
             self.update()
         return changed
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._hovered = True
+        self._update_tooltip()  # the time of the latest sample, before the tooltip shows
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._hovered = False
+        super().hoverLeaveEvent(event)
 
     def _update_tooltip(self) -> None:
         hal = self.config.hal
@@ -366,10 +401,31 @@ class ValueItem(QGraphicsItem):
         option: QStyleOptionGraphicsItem,
         widget: QWidget | None = None,
     ) -> None:
-        if self._geometry.style is RowStyle.ROW:
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        self._detailed = scale * self._fonts().value.pixelSize() >= MIN_TEXT_PX
+        if not self._detailed:
+            self._paint_state_only(painter)
+        elif self._geometry.style is RowStyle.ROW:
             self._paint_row(painter)
         else:
             self._paint_stacked(painter)
+
+    def _paint_state_only(self, painter: QPainter) -> None:
+        """Too small to read: the alarm marker, the not-live box, or a quiet grey bar."""
+        g = self._geometry
+        style = self._style
+        h = g.height
+        if self.state in (ValueState.ALERT, ValueState.ACTION):
+            paint_marker(painter, self.state, QPointF(MARKER / 2 + 1, h / 2), style)
+        elif not self.state.is_live:
+            painter.setPen(QPen(style.palette.muted, 1.0, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(QRectF(GUTTER, h * 0.2, g.width - GUTTER, h * 0.6))
+            return
+        bar = QRectF(GUTTER, h * 0.35, (g.width - GUTTER) * 0.6, h * 0.3)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(style.palette.muted)
+        painter.drawRect(bar)
 
     def _fonts(self) -> FontSet:
         fonts = self._style.fonts
@@ -478,6 +534,7 @@ class SpaceItem(QGraphicsItem):
         self.name_shown = True
         self.name_pos = QPointF()
         self._hovered = False
+        self._look = (ValueState.NORMAL, False)  # (worst state, all values unreliable)
         self.setAcceptHoverEvents(True)
         self.setToolTip(
             f"<b>{esc(space.id)}</b> — {esc(space.name)}<br>Grade {space.grade.value}, "
@@ -508,6 +565,18 @@ class SpaceItem(QGraphicsItem):
     @property
     def all_values_unreliable(self) -> bool:
         return bool(self.values) and not self.has_live_value
+
+    def refresh_look(self) -> bool:
+        """Repaint if the outline changed (worst state, all values unreliable); say whether.
+
+        A changed number repaints only its value line, not the whole room.
+        """
+        look = (self.worst_state, self.all_values_unreliable)
+        if look == self._look:
+            return False
+        self._look = look
+        self.update()
+        return True
 
     def shape(self) -> QPainterPath:
         return self._path

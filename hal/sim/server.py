@@ -20,6 +20,7 @@ of a register's meaning.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import math
@@ -104,7 +105,8 @@ class _PlcState:
     host: str
     port: int
     devices: list[SimDevice]  # the PLC, and a catch-all for other unit ids
-    points: dict[Table, tuple[PointDef, ...]]
+    points: dict[Table, tuple[PointDef, ...]]  # per table, sorted by address
+    starts: dict[Table, list[int]]  # the points' addresses, for bisection
     sizes: dict[Table, int]  # registers, or bits for bit tables
     server: ModbusTcpServer | None = None
     delay_s: float = 0.0
@@ -243,7 +245,11 @@ class Simulator:
         raise SimulatorError(f"quantity {point.quantity!r} is not simulated")
 
     def _build_state(self, plc: PlcDef) -> _PlcState:
-        points = {t: tuple(p for p in plc.points if p.table is t) for t in Table}
+        points = {
+            t: tuple(sorted((p for p in plc.points if p.table is t), key=lambda p: p.address))
+            for t in Table
+        }
+        starts = {t: [p.address for p in points[t]] for t in Table}
         sizes = {t: max((p.end for p in points[t]), default=0) for t in Table}
 
         def bits(size: int) -> list[SimData]:
@@ -290,7 +296,15 @@ class Simulator:
             )
         host = self._host or ("127.0.0.1" if self._free_ports else plc.host)
         port = 0 if self._free_ports else plc.port
-        return _PlcState(plc=plc, host=host, port=port, devices=devices, points=points, sizes=sizes)
+        return _PlcState(
+            plc=plc,
+            host=host,
+            port=port,
+            devices=devices,
+            points=points,
+            starts=starts,
+            sizes=sizes,
+        )
 
     # ------------------------------------------------------------ lifecycle
 
@@ -614,15 +628,31 @@ class Simulator:
             # A real PLC saturates rather than wrapping a reading it cannot hold.
             return encode_value(point, _saturate(point, value), plc.word_order, plc.byte_order)
 
-    def _register_image(self, state: _PlcState, table: Table) -> list[int]:
-        image = [0] * state.sizes[table]
-        for point in state.points[table]:
-            registers = self._encode(state.plc, point)
+    def _fill_registers(
+        self, state: _PlcState, table: Table, first: int, count: int, registers: list[int]
+    ) -> None:
+        """Encode the points in ``first .. first + count - 1`` into the register block.
+
+        Only the requested range: encoding a whole 500-point PLC on every
+        request made the simulator, not the network, the bottleneck of any
+        client issuing small requests (benchmarks/poll.py).
+        """
+        end = min(first + count, len(registers))
+        registers[first:end] = [0] * max(0, end - first)
+        points = state.points[table]
+        # A point is at most two registers wide: one starting just before
+        # ``first`` may reach into the range.
+        index = bisect.bisect_left(state.starts[table], first - 1)
+        for point in points[index:]:
+            if point.address >= end:
+                break
+            if point.end <= first:
+                continue
+            encoded = self._encode(state.plc, point)
             if point.bit is not None:
-                image[point.address] |= registers[0]
+                registers[point.address] |= encoded[0]
             else:
-                image[point.address : point.end] = registers
-        return image
+                registers[point.address : point.end] = encoded
 
     def _bit_image(self, state: _PlcState, table: Table) -> list[int]:
         """Bits packed 16 to a register, bit address 0 in bit 0 (pymodbus' layout)."""
@@ -683,8 +713,7 @@ class Simulator:
             words = self._bit_image(state, table)
             current_registers[: len(words)] = words
         else:
-            image = self._register_image(state, table)
-            current_registers[: len(image)] = image
+            self._fill_registers(state, table, address, count, current_registers)
         return None
 
     def _write_coils(self, state: _PlcState, address: int, values: list[bool]) -> None:

@@ -7,6 +7,7 @@ or an asyncio task behind.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from collections.abc import Coroutine, Iterable, Iterator
@@ -21,13 +22,25 @@ from pytestqt.qtbot import QtBot
 from hal.points import Quality, Quantity, Sample
 from necstgen_desk.live import PointStore
 from necstgen_desk.site import DEFAULT_SITE_PATH, Site, load_site
+from ui.main_window import MainWindow
+from ui.records_desk import RecordsConfig, RecordsDesk
+
+from .records_support import FAST_POLICY, Harness, sqlite_url
 
 # Before the QApplication exists (qapp fixture) and before qasync is imported.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
-# The offscreen platform says so whenever a window is shown; it is not our bug.
-_OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+# The offscreen platform says so whenever a window is shown or raised; not our bug.
+_OFFSCREEN_NOISE = (
+    r"This plugin does not support (propagateSizeHints\(\)|raise\(\)|grabbing the (keyboard|mouse))"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "records_config(**fields): RecordsConfig fields for records_harness"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -160,6 +173,9 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     finally:
         asyncio.events._set_running_loop(None)
         loop.close()
+        # The loop's Qt helpers (qasync timers) must die here, on the GUI thread: left
+        # to the cyclic GC they may be collected on a worker thread of a later test.
+        gc.collect()
 
 
 def run_in_loop[T](
@@ -172,3 +188,39 @@ def run_in_loop[T](
     task = loop.create_task(coro)
     qtbot.waitUntil(task.done, timeout=timeout_ms)
     return task.result()
+
+
+# ------------------------------------------------------------------ GMP records
+
+
+@pytest.fixture
+def records_harness(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    site: Site,
+    store: PointStore,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[Harness]:
+    """The main window with the records desk on a fresh SQLite file, nobody logged in.
+
+    ``@pytest.mark.records_config(idle_lock=timedelta(seconds=1))`` changes the config.
+    """
+    marker = request.node.get_closest_marker("records_config")
+    fields: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    settings = QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(site, store, settings=settings, remember_geometry=False)
+    config = RecordsConfig(
+        db_url=sqlite_url(tmp_path / "records.sqlite"), password_policy=FAST_POLICY, **fields
+    )
+    desk = RecordsDesk(window, site, config)
+    window.resize(1600, 900)
+    window.show()
+    harness = Harness(qtbot, qloop, window, desk)
+    assert harness.run(desk.start())
+    try:
+        yield harness
+    finally:
+        harness.run(desk.stop())
+        window.close()
+        window.deleteLater()

@@ -41,6 +41,10 @@ def app_state(
     """run() changes the shared QApplication and the root logger: put both back."""
     log_dir = tmp_path / "logs"
     monkeypatch.setattr(platformdirs, "user_log_dir", lambda *_a, **_k: str(log_dir))
+    # The records database too: never the user's (default_db_url reads both).
+    monkeypatch.delenv("NECSTGEN_DB_URL", raising=False)
+    data_dir = tmp_path / "data"
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda *_a, **_k: str(data_dir))
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     sheet, quit_on_close = qapp.styleSheet(), qapp.quitOnLastWindowClosed()
@@ -159,7 +163,10 @@ def test_closing_the_window_stops_cleanly(app_state: Path, tmp_path: Path) -> No
             window.quit_action.trigger()
 
     QTimer.singleShot(300, close_main_window)
-    assert run(AppOptions(site_path=_site_without_plcs(tmp_path))) == EXIT_OK
+    db = tmp_path / "records.sqlite"
+    options = AppOptions(site_path=_site_without_plcs(tmp_path), db_url=f"sqlite:///{db}")
+    assert run(options) == EXIT_OK
+    assert db.exists()  # the records were opened (and the log-in asked for)
     log_text = (app_state / LOG_NAME).read_text(encoding="utf-8")
     assert "starting NECSTGEN Desk" in log_text
 
