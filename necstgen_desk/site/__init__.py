@@ -5,6 +5,7 @@ from necstgen_desk.site.loader import DEFAULT_SITE_PATH, load_site, parse_site
 from necstgen_desk.site.model import (
     Airlock,
     AlarmPolicy,
+    RecordsPolicy,
     AlarmSettings,
     Door,
     Grade,
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_SITE_PATH",
     "Airlock",
     "AlarmPolicy",
+    "RecordsPolicy",
     "AlarmSettings",
     "Door",
     "Grade",

@@ -37,13 +37,14 @@ from necstgen_desk.site.model import (
     Limits,
     PointConfig,
     Priority,
+    RecordsPolicy,
     Site,
     Space,
 )
 
 DEFAULT_SITE_PATH = resources.path("sites", "necstgen.toml")
 
-_TOP_KEYS = {"site", "grades", "alarms", "plc", "space", "door", "airlock", "point"}
+_TOP_KEYS = {"site", "grades", "alarms", "records", "plc", "space", "door", "airlock", "point"}
 _SITE_KEYS = {"name", "ambient"}
 _PLC_KEYS = {
     "id",
@@ -86,6 +87,8 @@ _POINT_KEYS = {
     "holdoff_justification",
     "holdoff_doors",
     "critical",
+    # historian
+    "hist_deadband",
 }
 _PRIORITY_KEYS = ("alert", "action")
 _ALARM_POLICY_KEYS = {
@@ -372,6 +375,7 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
 
     grades = _grade_limits(data.get("grades", {}), p)
     policy = _alarm_policy(data.get("alarms", {}), p)
+    records_policy = _records_policy(data.get("records", {}), p)
     plcs = [plc for path, t in _entries(data, "plc", p) if (plc := _plc(t, path, p))]
     spaces = [s for path, t in _entries(data, "space", p) if (s := _space(t, path, p))]
     doors = [d for path, t in _entries(data, "door", p) if (d := _door(t, path, p))]
@@ -505,6 +509,7 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
         plcs=plcs_with_points,
         points=tuple(points),
         alarms=policy,
+        records=records_policy,
     )
 
 
@@ -840,6 +845,9 @@ def _point(t: dict[str, Any], path: str, p: _Problems) -> PointConfig | None:
         _limits(t["limits_at_rest"], f"{path}.limits_at_rest", p) if "limits_at_rest" in t else None
     )
     alarm = _alarm_settings(t, path, p, quantity)
+    hist_deadband = (
+        _number(t, "hist_deadband", path, p, minimum=0) if "hist_deadband" in t else None
+    )
     if scale == 0:
         p.add(f"{path}.scale", "must not be 0")
     if len(p.items) > before:
@@ -858,6 +866,9 @@ def _point(t: dict[str, Any], path: str, p: _Problems) -> PointConfig | None:
         return None
     if bit is not None and data_type is not DataType.BOOL:
         p.add(f"{path}.type", "a point with 'bit' must have type 'bool'")
+        return None
+    if access is Access.WRITE and hist_deadband is not None:
+        p.add(f"{path}.hist_deadband", "a write-only point is never read, so never recorded")
         return None
     if access is Access.WRITE and table not in (Table.COIL, Table.HOLDING):
         p.add(
@@ -885,7 +896,14 @@ def _point(t: dict[str, Any], path: str, p: _Problems) -> PointConfig | None:
             f"{address} + {point.width} registers runs past the end of the address space (65535)",
         )
         return None
-    return PointConfig(hal=point, plc=plc, limits=limits, limits_at_rest=at_rest, alarm=alarm)
+    return PointConfig(
+        hal=point,
+        plc=plc,
+        limits=limits,
+        limits_at_rest=at_rest,
+        alarm=alarm,
+        hist_deadband=hist_deadband,
+    )
 
 
 # ---------------------------------------------------------------- alarm settings
@@ -1078,6 +1096,73 @@ def _alarm_policy(raw: object, p: _Problems) -> AlarmPolicy:
         flood_end=end,
         shelve_max_hours=shelve,
         gap_s=gap,
+    )
+
+
+_RECORDS_KEYS = (
+    "db_url",
+    "idle_lock_minutes",
+    "clean_hold_hours",
+    "sporicidal_rotation_days",
+    "qualification_months",
+)
+
+
+def _records_policy(raw: object, p: _Problems) -> RecordsPolicy:
+    default = RecordsPolicy()
+    if not isinstance(raw, dict):
+        p.add("records", f"must be a table [records], not {_describe(raw)}")
+        return default
+    before = len(p.items)
+    path = "records"
+    _unknown_keys(raw, _RECORDS_KEYS, path, p)
+    db_url = _text(raw, "db_url", path, p, required=False)
+    idle = _number(
+        raw,
+        "idle_lock_minutes",
+        path,
+        p,
+        default=default.idle_lock_minutes,
+        minimum=1,
+        maximum=480,
+    )
+    hold = _number(
+        raw,
+        "clean_hold_hours",
+        path,
+        p,
+        default=default.clean_hold_hours,
+        above=0,
+        maximum=24 * 365,
+    )
+    rotation = _number(
+        raw,
+        "sporicidal_rotation_days",
+        path,
+        p,
+        default=default.sporicidal_rotation_days,
+        above=0,
+        maximum=365,
+    )
+    months = _integer(
+        raw,
+        "qualification_months",
+        path,
+        p,
+        default=default.qualification_months,
+        minimum=1,
+        maximum=12,
+    )
+    if len(p.items) > before:
+        return default
+    assert idle is not None and hold is not None and rotation is not None
+    assert months is not None
+    return RecordsPolicy(
+        db_url=db_url,
+        idle_lock_minutes=idle,
+        clean_hold_hours=hold,
+        sporicidal_rotation_days=rotation,
+        qualification_months=months,
     )
 
 

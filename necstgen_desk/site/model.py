@@ -99,6 +99,21 @@ class AlarmPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordsPolicy:
+    """Site-wide GMP-records settings (the site file's ``[records]`` table).
+
+    ``db_url`` of ``None`` means ``--db``, ``$NECSTGEN_DB_URL`` or the SQLite
+    file in the user data folder, in that order.
+    """
+
+    db_url: str | None = None
+    idle_lock_minutes: float = 10.0  # the screen locks after this long without input
+    clean_hold_hours: float = 72.0  # a Released room expires back to To be cleaned
+    sporicidal_rotation_days: float = 7.0  # a sporicidal clean is due this often per room
+    qualification_months: int = 12  # Annex 1: gowning requalification at least yearly
+
+
+@dataclass(frozen=True, slots=True)
 class Space:
     id: str
     name: str
@@ -139,6 +154,9 @@ class PointConfig:
     # Particle points: limits while the room is at rest (``limits`` is in operation).
     limits_at_rest: Limits | None = None
     alarm: AlarmSettings = field(default_factory=AlarmSettings)
+    # Historian: record a value when it moves more than this from the last
+    # recorded one (the point's unit); None takes the quantity's default.
+    hist_deadband: float | None = None
 
     @property
     def id(self) -> str:
@@ -155,6 +173,7 @@ class Site:
     plcs: tuple[PlcDef, ...]
     points: tuple[PointConfig, ...]
     alarms: AlarmPolicy = field(default_factory=AlarmPolicy)
+    records: RecordsPolicy = field(default_factory=RecordsPolicy)
 
     @cached_property
     def space_by_id(self) -> dict[str, Space]:

@@ -462,3 +462,18 @@ def test_the_default_site_justifies_every_hold_off() -> None:
         *(f"PAL-0{n}.dp" for n in range(1, 9)),
         "C-COR.dp",
     }
+
+
+def test_records_settings_are_read_and_checked() -> None:
+    site = load_site(DEFAULT_SITE_PATH)
+    assert site.records.idle_lock_minutes == 10
+    assert site.records.clean_hold_hours == 72
+    assert site.records.db_url is None
+    text = GOOD + '\n[records]\ndb_url = "sqlite:////tmp/x.sqlite"\nidle_lock_minutes = 3\n'
+    assert parse_site(text).records.db_url == "sqlite:////tmp/x.sqlite"
+    assert parse_site(text).records.idle_lock_minutes == 3
+    problems = problems_of(GOOD + "\n[records]\nidle_lock_minutes = 0\nqualification_months = 13\n")
+    assert any(p.startswith("records.idle_lock_minutes") for p in problems), problems
+    assert any(p.startswith("records.qualification_months") for p in problems), problems
+    problems = problems_of(GOOD + "\n[records]\nidle_lock = 5\n")
+    assert any(p.startswith("records.idle_lock: unknown key") for p in problems), problems
