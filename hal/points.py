@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Table(StrEnum):
@@ -139,12 +140,14 @@ class Quality(StrEnum):
 Value = float | int | bool
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(NamedTuple):
     """A point's value at a time (UTC epoch seconds), with its quality.
 
     ``value`` is the last decoded value; for COMM_FAIL and BAD it is ``None``
     or the last good value kept for context, never to be shown as live.
+
+    A named tuple, not a dataclass: the pollers build one per point per scan
+    (10,000 a second on a large site) and a tuple is built in a third of the time.
     """
 
     point_id: str

@@ -44,7 +44,7 @@ from typing import Any
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
-from hal.codec import DecodeError, decode_bit_block, decode_block
+from hal.codec import BlockDecoder, DecodeError, decode_bit_block
 from hal.planner import ReadRequest, plan_plc
 from hal.points import (
     LinkState,
@@ -163,6 +163,12 @@ class Poller:
         self._phase = zlib.crc32(plc.id.encode()) / 2**32
         self._plan: tuple[ReadRequest, ...] = plan_plc(plc)
         self._expected = tuple(_Expected.of(r) for r in self._plan)
+        # One compiled decoder per register read: a single struct call per answer.
+        self._decoders: dict[int, BlockDecoder] = {
+            id(r): BlockDecoder(r.points, r.address, r.count, plc.word_order, plc.byte_order)
+            for r in self._plan
+            if not r.table.is_bit
+        }
         self._points: tuple[PointDef, ...] = plc.polled_points
         self._heartbeat = next((p for p in self._points if p.quantity is Quantity.HEARTBEAT), None)
         self._heartbeat_read = next(
@@ -536,17 +542,17 @@ class Poller:
             if len(registers) != request.count:
                 reason = f"wrong answer length: {len(registers)} of {request.count} registers"
                 return [self._bad(p, reason, now) for p in request.points]
-            results = decode_block(
-                request.points, request.address, registers, self.plc.word_order, self.plc.byte_order
-            )
+            results = self._decoders[id(request)].decode(registers)
         samples: list[Sample] = []
-        for point in request.points:
-            result = results[point.id]
+        append = samples.append
+        last_value = self._last_value
+        good = Quality.GOOD
+        for point_id, result in results.items():
             if isinstance(result, DecodeError):
-                samples.append(self._bad(point, f"decode error: {result}", now))
+                append(Sample(point_id, None, Quality.BAD, now, f"decode error: {result}"))
             else:
-                self._last_value[point.id] = result
-                samples.append(Sample(point.id, result, Quality.GOOD, now))
+                last_value[point_id] = result
+                append(Sample(point_id, result, good, now))
         return samples
 
     def _bad(self, point: PointDef, reason: str, now: float) -> Sample:
