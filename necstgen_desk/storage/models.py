@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     Enum,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     MetaData,
+    SmallInteger,
     String,
     Text,
 )
@@ -345,6 +347,128 @@ class AlarmJournalEntry(Base):
     comment: Mapped[str | None] = mapped_column(Text, default=None)
     shelved_until: Mapped[datetime | None] = mapped_column(default=None)
     raised_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# ---------------------------------------------------------------- historian
+#
+# Migration r0003_historian; written by necstgen_desk.historian. Sample times
+# are whole microseconds since the epoch (UTC) in a BIGINT, and points are
+# small integers (``hist_points``), so a sample row stays small. The sample
+# tables have no foreign key to ``hist_points`` (a key check per inserted row
+# costs a row lock on PostgreSQL; the one writer registers a point before its
+# first row). On SQLite they are WITHOUT ROWID tables: clustered by
+# (point, time), so a range query reads consecutive pages and the primary key
+# is not stored twice.
+
+_SAMPLE_TABLE_ARGS: dict[str, Any] = {"sqlite_with_rowid": False}
+
+
+class HistPoint(Base):
+    """A point the historian has recorded: its small id and whether it is critical.
+
+    ``critical`` only ever goes from false to true: raw samples of a point that
+    was once a critical differential are never purged by retention.
+    """
+
+    __tablename__ = "hist_points"
+    append_only = False
+
+    id: Mapped[int] = mapped_column(primary_key=True, init=False)
+    point_id: Mapped[str] = mapped_column(String(ALARM_ID_LENGTH), unique=True)
+    created_at: Mapped[datetime]
+    critical: Mapped[bool] = mapped_column(default=False)
+
+
+class HistRaw(Base):
+    """One recorded sample (change-based: see necstgen_desk.historian.recording).
+
+    ``t``: microseconds since the epoch, UTC. ``quality``: the historian's
+    quality code (0 good, 1 stale, 2 bad, 3 comm_fail; higher is worse).
+    """
+
+    __tablename__ = "hist_raw"
+    __table_args__ = (_SAMPLE_TABLE_ARGS,)
+    append_only = False  # retention and the audited archive step delete rows
+
+    point: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    t: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    value: Mapped[float | None]
+    quality: Mapped[int] = mapped_column(SmallInteger)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class HistMinute(Base):
+    """Roll-up of every sample received in one minute (``bucket``: its start, µs).
+
+    min/max/mean are over the GOOD samples (NULL when there was none);
+    ``sample_count`` counts every sample, ``worst_quality`` is the worst code
+    seen and ``last_quality`` the code of the latest one. ``first_t``/``last_t``
+    are the times of the first and latest sample merged in.
+    """
+
+    __tablename__ = "hist_1m"
+    __table_args__ = (_SAMPLE_TABLE_ARGS,)
+    append_only = False
+
+    point: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sample_count: Mapped[int]
+    good_count: Mapped[int]
+    min_value: Mapped[float | None]
+    max_value: Mapped[float | None]
+    mean_value: Mapped[float | None]
+    worst_quality: Mapped[int] = mapped_column(SmallInteger)
+    last_quality: Mapped[int] = mapped_column(SmallInteger)
+    first_t: Mapped[int] = mapped_column(BigInteger)
+    last_t: Mapped[int] = mapped_column(BigInteger)
+
+
+class HistQuarterHour(Base):
+    """Roll-up of every sample received in 15 minutes; the columns of :class:`HistMinute`."""
+
+    __tablename__ = "hist_15m"
+    __table_args__ = (_SAMPLE_TABLE_ARGS,)
+    append_only = False
+
+    point: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sample_count: Mapped[int]
+    good_count: Mapped[int]
+    min_value: Mapped[float | None]
+    max_value: Mapped[float | None]
+    mean_value: Mapped[float | None]
+    worst_quality: Mapped[int] = mapped_column(SmallInteger)
+    last_quality: Mapped[int] = mapped_column(SmallInteger)
+    first_t: Mapped[int] = mapped_column(BigInteger)
+    last_t: Mapped[int] = mapped_column(BigInteger)
+
+
+class HistArchiveLog(Base):
+    """What left the historian and why: an audited archive, or a retention purge.
+
+    Append-only (migration r0003_historian). An archive names the CSV file and
+    its sha256; its audit entry (record type ``hist_archive``) names this row.
+    A retention purge is the system's (``username`` "system") and is logged
+    here, not audited.
+    """
+
+    __tablename__ = "hist_archive_log"
+    RECORD_TYPE = "hist_archive"
+    __table_args__ = (Index("ix_hist_archive_log_point_id_at", "point_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, init=False)
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str]
+    action: Mapped[str] = mapped_column(String(ENUM_LENGTH))  # "archive" or "retention"
+    tier: Mapped[str] = mapped_column(String(8))  # "raw", "1m", "15m"
+    point_id: Mapped[str | None] = mapped_column(String(ALARM_ID_LENGTH))  # None: many points
+    until: Mapped[datetime]  # rows older than this left
+    rows: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    first_t: Mapped[datetime | None] = mapped_column(default=None)
+    last_t: Mapped[datetime | None] = mapped_column(default=None)
+    file_path: Mapped[str | None] = mapped_column(Text, default=None)
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 #: Tables whose rows are corrected by new versions (``supersedes_id``/``reason``).

@@ -1,0 +1,182 @@
+"""Retention per tier never purges the raw record of critical differentials; the
+explicit archive step is permitted to QA and administrators only, writes a CSV
+with its sha256, purges, and is logged and audited."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from hal.points import Quality, Sample
+from necstgen_desk.historian import (
+    HistorianQuery,
+    PointPolicy,
+    RetentionPolicy,
+    Tier,
+    apply_retention,
+    archive_raw,
+)
+from necstgen_desk.records.errors import PermissionDenied, RuleViolation
+from necstgen_desk.records.roles import Role
+from necstgen_desk.storage.audit import verify_chain
+from necstgen_desk.storage.errors import AppendOnlyViolation
+from necstgen_desk.storage.models import AuditEntry, HistArchiveLog
+from tests.integration.historian.conftest import Clock, WriterFactory
+from tests.unit.historian.strategies import T0
+
+DAY = 86_400.0
+DAYS = 100
+STEP = 1800.0  # one sample every 30 minutes
+NOW = T0 + DAYS * DAY
+POLICIES = {
+    "B-01.dp": PointPolicy(forced_s=0, critical=True),
+    "B-01.t": PointPolicy(forced_s=0),
+    "QC.rh": PointPolicy(forced_s=0),
+}
+SHORT = RetentionPolicy(raw_days=90, minute_days=30, quarter_hour_days=60)
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    role: Role
+
+
+@pytest.fixture
+def history(make_writer: WriterFactory) -> None:
+    """100 days of three points, every sample recorded."""
+    clock = Clock(T0)
+    writer = make_writer(policies=POLICIES, clock=clock)
+    t = T0
+    while t < NOW:
+        clock.now = t
+        writer.submit([Sample(p, 1.0 + (t - T0) / DAY, Quality.GOOD, t) for p in POLICIES])
+        t += STEP
+    writer.stop()
+
+
+def _times(engine: Engine, point_id: str) -> list[float]:
+    return [r.t for r in HistorianQuery(engine).raw(point_id, T0 - DAY, NOW + DAY)]
+
+
+def _buckets(engine: Engine, point_id: str, tier: Tier) -> list[int]:
+    return [r[0] for r in HistorianQuery(engine).rollups(point_id, tier, T0 - DAY, NOW + DAY)]
+
+
+@pytest.mark.usefixtures("history")
+def test_retention_keeps_each_tier_as_configured_and_critical_raw_forever(engine: Engine) -> None:
+    before = {p: len(_times(engine, p)) for p in POLICIES}
+    report = apply_retention(engine, NOW, retention=SHORT)
+
+    assert _times(engine, "B-01.dp")[0] == T0  # critical: all kept
+    assert len(_times(engine, "B-01.dp")) == before["B-01.dp"]
+    for point in ("B-01.t", "QC.rh"):
+        times = _times(engine, point)
+        assert times[0] >= NOW - 90 * DAY and times[0] - STEP < NOW - 90 * DAY
+    for point in POLICIES:  # roll-ups are derived data: purged for every point
+        assert _buckets(engine, point, Tier.MINUTE)[0] >= (NOW - 30 * DAY) * 1e6
+        assert _buckets(engine, point, Tier.QUARTER_HOUR)[0] >= (NOW - 60 * DAY) * 1e6
+    assert report.deleted[Tier.RAW] == sum(before[p] - len(_times(engine, p)) for p in POLICIES)
+    assert report.deleted[Tier.MINUTE] > 0 and report.deleted[Tier.QUARTER_HOUR] > 0
+    assert report.kept_critical_points == 1
+
+    with Session(engine) as session:
+        logged = session.scalars(select(HistArchiveLog).order_by(HistArchiveLog.id)).all()
+    assert [(e.action, e.tier, e.username, e.rows) for e in logged] == [
+        ("retention", "raw", "system", report.deleted[Tier.RAW]),
+        ("retention", "1m", "system", report.deleted[Tier.MINUTE]),
+        ("retention", "15m", "system", report.deleted[Tier.QUARTER_HOUR]),
+    ]
+    assert apply_retention(engine, NOW, retention=SHORT).total == 0  # nothing left to do
+
+
+@pytest.mark.usefixtures("history")
+def test_a_site_policy_marks_a_point_critical_too(engine: Engine) -> None:
+    first = _times(engine, "QC.rh")[0]
+    critical = {"QC.rh": PointPolicy(critical=True)}
+    apply_retention(engine, NOW, retention=SHORT, policies=critical)
+    assert _times(engine, "QC.rh")[0] == first
+    assert _times(engine, "B-01.t")[0] > first
+
+
+@pytest.mark.usefixtures("history")
+def test_archive_is_for_qa_and_administrators_and_refusals_are_audited(
+    engine: Engine, tmp_path: Path
+) -> None:
+    operator = Person("olga", Role.OPERATOR)
+    with pytest.raises(PermissionDenied, match="only QA or Administrator may"):
+        archive_raw(
+            engine, operator, "B-01.dp", T0 + 50 * DAY, tmp_path / "a.csv", reason="full disk"
+        )
+    assert not (tmp_path / "a.csv").exists()
+    assert _times(engine, "B-01.dp")[0] == T0
+    with Session(engine) as session:
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry is not None
+    assert (entry.username, entry.action, entry.record_type, entry.record_id) == (
+        "olga",
+        "permission_denied",
+        "hist_archive",
+        "B-01.dp",
+    )
+
+
+@pytest.mark.usefixtures("history")
+def test_archive_exports_hashes_purges_logs_and_audits(engine: Engine, tmp_path: Path) -> None:
+    qa = Person("quinn", Role.QA)
+    until = T0 + 50 * DAY
+    expected = [t for t in _times(engine, "B-01.dp") if t < until]
+    path = tmp_path / "B-01.dp-archive.csv"
+    report = archive_raw(engine, qa, "B-01.dp", until, path, reason="annual archive to the LIMS")
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert report.sha256 == digest and report.rows == len(expected)
+    assert (tmp_path / "B-01.dp-archive.csv.sha256").read_text() == f"{digest}  {path.name}\n"
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [float(r["t_us"]) / 1e6 for r in rows] == expected
+    assert rows[0]["quality"] == "good" and rows[0]["time_utc"].endswith("+00:00")
+    assert float(rows[0]["value"]) == 1.0
+
+    remaining = _times(engine, "B-01.dp")
+    assert remaining[0] >= until and remaining[0] - STEP < until  # purged up to the limit only
+    assert len(_times(engine, "B-01.t")) > len(remaining)  # other points untouched
+
+    with Session(engine) as session:
+        log_entry = session.get(HistArchiveLog, report.log_id)
+        audit = session.get(AuditEntry, report.audit_id)
+    assert log_entry is not None and audit is not None
+    assert (log_entry.action, log_entry.username, log_entry.sha256, log_entry.rows) == (
+        "archive",
+        "quinn",
+        digest,
+        len(expected),
+    )
+    assert log_entry.file_path == str(path.resolve())
+    assert (audit.action, audit.record_type, audit.record_id) == (
+        "archive_purge",
+        "hist_archive",
+        str(report.log_id),
+    )
+    assert audit.new_value is not None and digest in audit.new_value
+    assert audit.reason == "annual archive to the LIMS"
+    assert verify_chain(engine).ok
+
+    with pytest.raises(RuleViolation, match="already exists"):
+        archive_raw(engine, qa, "B-01.dp", NOW, path, reason="again")
+    with pytest.raises(RuleViolation, match="reason is required"):
+        archive_raw(engine, qa, "B-01.dp", NOW, tmp_path / "b.csv", reason=" ")
+    with pytest.raises(RuleViolation, match="no point"):
+        archive_raw(engine, qa, "nobody", NOW, tmp_path / "c.csv", reason="x")
+
+    # The archive log is append-only, like every GMP record.
+    with pytest.raises(AppendOnlyViolation), engine.begin() as connection:
+        connection.execute(text("UPDATE hist_archive_log SET rows = 0"))
+    with pytest.raises(AppendOnlyViolation), engine.begin() as connection:
+        connection.execute(text("DELETE FROM hist_archive_log"))
