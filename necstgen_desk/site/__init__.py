@@ -5,7 +5,6 @@ from necstgen_desk.site.loader import DEFAULT_SITE_PATH, load_site, parse_site
 from necstgen_desk.site.model import (
     Airlock,
     AlarmPolicy,
-    RecordsPolicy,
     AlarmSettings,
     Door,
     Grade,
@@ -13,6 +12,7 @@ from necstgen_desk.site.model import (
     Limits,
     PointConfig,
     Priority,
+    RecordsPolicy,
     Site,
     Space,
 )
@@ -21,7 +21,6 @@ __all__ = [
     "DEFAULT_SITE_PATH",
     "Airlock",
     "AlarmPolicy",
-    "RecordsPolicy",
     "AlarmSettings",
     "Door",
     "Grade",
@@ -29,6 +28,7 @@ __all__ = [
     "Limits",
     "PointConfig",
     "Priority",
+    "RecordsPolicy",
     "Site",
     "SiteError",
     "SiteProblem",
