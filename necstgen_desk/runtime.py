@@ -1,10 +1,14 @@
-"""The running facility: one poller per PLC feeding the point store."""
+"""The running facility: one poller per PLC feeding the point store.
+
+The facility is also the app's :class:`~necstgen_desk.alarms.interlocks.CoilWriter`:
+a coil write goes through the poller that owns the PLC's link.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
-from hal.poller import Backoff, Poller
+from hal.poller import Backoff, CoilWriteError, Poller
 from necstgen_desk.live import PointStore
 from necstgen_desk.site import Site
 
@@ -25,6 +29,17 @@ class Facility:
     @property
     def requests_per_scan(self) -> int:
         return sum(p.requests_per_scan for p in self.pollers.values())
+
+    async def write_coil(self, plc_id: str, address: int, value: bool) -> None:
+        """Write one coil of one PLC (an interlock reset), between two of its scans.
+
+        Raises :class:`~hal.poller.CoilWriteError` when the PLC is unknown, its link
+        is not up, or the write is not answered or refused.
+        """
+        poller = self.pollers.get(plc_id)
+        if poller is None:
+            raise CoilWriteError(f"there is no PLC {plc_id!r} on the site {self.site.name}")
+        await poller.write_coil(address, value)
 
     async def start(self) -> None:
         """Start polling every PLC (returns at once; polling runs as tasks)."""

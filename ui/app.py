@@ -2,10 +2,13 @@
 
 Everything after the site file is read runs as coroutines on one qasync loop
 on the Qt event loop, so starting the simulator child, connecting to PLCs and
-waiting for values never freeze the window. When people use the window (not
-in screenshot mode) the GMP records open next (:mod:`ui.records_desk`: schema
-upgrade with a backup, audit chain check, then the first administrator or the
-log-in before the window can be used). Exit codes, for scripts and CI:
+waiting for values never freeze the window. The alarm engine judges the
+facility's samples from the start (:mod:`ui.alarm_desk`: banner, list, plan
+marks, horn), in screenshot mode too. When people use the window (not in
+screenshot mode) the GMP records open next (:mod:`ui.records_desk`: schema
+upgrade with a backup, audit chain check, the alarm journal restored, then the
+first administrator or the log-in before the window can be used). Exit codes,
+for scripts and CI:
 
 0 closed normally or screenshot written · 1 unexpected failure (e.g. PNG not
 written) · 2 bad site file · 3 no PLC reachable (or the demo simulator did not
@@ -15,11 +18,13 @@ start) · 4 PLCs reachable but not every room showed live values in time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import logging.handlers
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,11 +34,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
+from necstgen_desk.alarms.engine import AlarmEngine
 from necstgen_desk.live import PointStore
 from necstgen_desk.options import AppOptions
 from necstgen_desk.runtime import Facility
 from necstgen_desk.site import DEFAULT_SITE_PATH, Site, SiteError, load_site
 from necstgen_desk.storage.engine import default_db_url
+from ui.alarm_desk import AlarmDesk
 from ui.main_window import APPLICATION, ORGANISATION, MainWindow
 from ui.records_desk import RecordsConfig, RecordsDesk
 from ui.theme import ICON_PATH, load_stylesheet
@@ -188,6 +195,9 @@ class _Session:
         self.facility: Facility | None = None
         self.window: MainWindow | None = None
         self.desk: RecordsDesk | None = None
+        self.alarms: AlarmDesk | None = None
+        self._alarm_ticks: asyncio.Task[None] | None = None
+        self._detach_alarms: Callable[[], None] | None = None
         self._closed = asyncio.Event()
 
     async def run(self) -> int:
@@ -216,6 +226,7 @@ class _Session:
                 return EXIT_NO_PLC
             site = started
         self.facility = Facility(site)
+        engine = AlarmEngine(site)
         window = MainWindow(
             site,
             self.facility.store,
@@ -223,14 +234,26 @@ class _Session:
             subtitle="demo: simulated plant" if demo else "",
         )
         self.window = window
+        self.alarms = AlarmDesk(window, engine)
         window.closed.connect(self._closed.set)
         if self.screenshot is not None:
             window.resize(*SCREENSHOT_SIZE)  # the same picture on every machine
         window.show()
         if self.screenshot is None:
-            # People use the window: open the GMP records and ask who is there.
-            self.desk = RecordsDesk(window, site, self._records_config())
+            # People use the window: open the GMP records (and the alarm journal,
+            # restored before the first sample) and ask who is there.
+            self.desk = RecordsDesk(
+                window,
+                site,
+                self._records_config(),
+                alarms=self.alarms,
+                coil_writer=self.facility,
+            )
             await self.desk.start()
+        self._detach_alarms = engine.attach(self.facility.store)
+        self._alarm_ticks = asyncio.get_running_loop().create_task(
+            engine.run(), name="alarm engine ticks"
+        )
         await self.facility.start()
         if self.screenshot is not None:
             return await self._take_screenshot(window, self.screenshot)
@@ -331,6 +354,20 @@ class _Session:
                 await desk.stop()
             except Exception:
                 log.exception("closing the GMP records failed")
+        ticks, self._alarm_ticks = self._alarm_ticks, None
+        if ticks is not None:
+            ticks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticks
+        detach, self._detach_alarms = self._detach_alarms, None
+        if detach is not None:
+            detach()
+        alarms, self.alarms = self.alarms, None
+        if alarms is not None:
+            try:
+                await alarms.stop()
+            except Exception:
+                log.exception("stopping the alarm screens failed")
         window, self.window = self.window, None
         if window is not None:
             window.bridge.stop()

@@ -49,6 +49,9 @@ RECORD_TYPES: dict[str, str] = {
     "user": "User account",
     "audit_trail": "Audit trail (views, exports)",
     "setting": "Setting",
+    "alarm": "Alarm",
+    "interlock": "Interlock (airlock)",
+    "alarm_journal": "Alarm journal (exports)",
 }
 
 

@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from PySide6.QtCore import Property, QPointF, Qt, Signal
+from PySide6.QtCore import Property, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QBrush,
@@ -46,6 +46,7 @@ from ui.plan_items import (
     MARKER,
     DoorItem,
     FontSet,
+    PlanAlarm,
     PlanStyle,
     RowGeometry,
     RowStyle,
@@ -64,6 +65,8 @@ __all__ = ["DoorState", "FloorPlan", "ValueState"]
 ZOOM_STEP = 1.25
 MAX_ZOOM = 8.0
 SCENE_MARGIN = 12.0
+BLINK_MS = 600  # the outline of a room with an unacknowledged HIGH alarm
+BADGE_INSET = 5.0
 
 # Widest number each quantity shows, so a room's columns do not move as values change.
 _VALUE_TEMPLATES = {
@@ -282,6 +285,9 @@ class FloorPlan(QGraphicsView):
     alertColor = _colour_property("alert")
     actionColor = _colour_property("action")
     faultColor = _colour_property("fault")
+    highColor = _colour_property("high")
+    mediumColor = _colour_property("medium")
+    lowColor = _colour_property("low")
 
     def __init__(
         self,
@@ -302,6 +308,9 @@ class FloorPlan(QGraphicsView):
         self._doors_by_point: dict[str, list[DoorItem]] = {}
         self._door_points: dict[str, tuple[str | None, str | None, str | None]] = {}
         self._room_marks: dict[str, RoomStatusItem] = {}
+        self._blink = QTimer(self)
+        self._blink.setInterval(BLINK_MS)
+        self._blink.timeout.connect(self._blink_step)
 
         self._scene = QGraphicsScene(self)
         self.setScene(self._scene)
@@ -474,6 +483,7 @@ class FloorPlan(QGraphicsView):
                 o.bounds.adjusted(1, 1, -1, -1) for o in self._spaces.values() if o is not space
             ]
             avoid = doors + others + [v.sceneBoundingRect() for v in space.values]
+            avoid += [s.badge.sceneBoundingRect() for s in self._spaces.values() if s.alarm]
             item.set_mark(
                 mark, space.bounds, compact=space.compact, avoid=avoid, within=self.sceneRect()
             )
@@ -481,6 +491,109 @@ class FloorPlan(QGraphicsView):
     def room_mark(self, space_id: str) -> RoomMark | None:
         item = self._room_marks.get(space_id)
         return item.mark if item is not None else None
+
+    # -------------------------------------------------------------- alarms
+
+    def set_alarm_marks(
+        self,
+        rooms: Mapping[str, PlanAlarm | None],
+        doors: Mapping[str, PlanAlarm | None] | None = None,
+    ) -> None:
+        """Show the listed alarms of these rooms and doors (None: none any more).
+
+        A room is outlined in its most urgent priority's colour and gets a badge
+        (shape and word); a door gets the priority's shape beside it.
+        """
+        for space_id, alarm in rooms.items():
+            space = self._spaces.get(space_id)
+            if space is not None and space.set_alarm(alarm) and alarm is not None:
+                self._place_badge(space)
+        for door_id, door_alarm in (doors or {}).items():
+            door = self._doors.get(door_id)
+            if door is not None:
+                door.set_alarm(door_alarm)
+        blinking = any(s.alarm is not None and s.alarm.blinks for s in self._spaces.values())
+        if blinking and not self._blink.isActive():
+            self._blink.start()
+        elif not blinking and self._blink.isActive():
+            self._blink.stop()
+            self.plan_style.blink_on = True
+
+    def alarm_mark(self, space_id: str) -> PlanAlarm | None:
+        return self._spaces[space_id].alarm
+
+    def door_alarm(self, door_id: str) -> PlanAlarm | None:
+        return self._doors[door_id].alarm
+
+    def _place_badge(self, space: SpaceItem) -> None:
+        """Rooms: bottom-left inside, then bottom-right, then top-right (the status mark
+        prefers the right-hand corners); airlocks: just outside, left, right, below,
+        above — the first spot clear of doors, values, other rooms and marks."""
+        w, h = space.badge.size
+        room = space.bounds
+        if space.compact:
+            cy = room.center().y() - h / 2
+            cx = room.center().x() - w / 2
+            spots = [
+                QPointF(room.left() - 3 - w, cy),
+                QPointF(room.right() + 3, cy),
+                QPointF(cx, room.bottom() + 3),
+                QPointF(cx, room.top() - 3 - h),
+            ]
+        else:
+            spots = [
+                QPointF(room.left() + BADGE_INSET, room.bottom() - BADGE_INSET - h),
+                QPointF(room.right() - BADGE_INSET - w, room.bottom() - BADGE_INSET - h),
+                QPointF(room.right() - BADGE_INSET - w, room.top() + BADGE_INSET),
+            ]
+        doors = [
+            door_rect(d.pos(), vertical=d.vertical, length=DOOR_LENGTH, thickness=DOOR_THICKNESS)
+            for d in self._doors.values()
+        ]
+        others = [o.bounds.adjusted(1, 1, -1, -1) for o in self._spaces.values() if o is not space]
+        avoid = doors + others + [v.sceneBoundingRect() for v in space.values]
+        avoid += [m.sceneBoundingRect() for m in self._room_marks.values() if m.mark is not None]
+        avoid += [
+            o.badge.sceneBoundingRect()
+            for o in self._spaces.values()
+            if o is not space and o.alarm is not None
+        ]
+        within = self.sceneRect()
+        chosen = spots[0]
+        for spot in spots:
+            rect = QRectF(spot.x(), spot.y(), w, h)
+            if not within.contains(rect):
+                continue
+            if not any(rect.intersects(obstacle) for obstacle in avoid):
+                chosen = spot
+                break
+        space.badge.setPos(space.mapFromScene(chosen))
+
+    def _blink_step(self) -> None:
+        style = self.plan_style
+        style.blink_on = not style.blink_on
+        for space in self._spaces.values():
+            if space.alarm is not None and space.alarm.blinks:
+                space.update()
+
+    def show_space(self, space_id: str) -> None:
+        """Jump to a room (from the alarm list): centre it with its neighbours, mark it."""
+        space = self._spaces.get(space_id)
+        if space is None:
+            return
+        for other in self._spaces.values():
+            other.set_focused(other is space)
+        bounds = space.bounds
+        margin = max(bounds.width(), bounds.height()) * 1.2
+        self._auto_fit = False
+        self.fitInView(
+            bounds.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio
+        )
+        self.zoom_changed.emit(self.zoom)
+
+    @property
+    def focused_space(self) -> str | None:
+        return next((s.space_id for s in self._spaces.values() if s.focused), None)
 
     def space_at(self, scene_pos: QPointF) -> str | None:
         for item in self._scene.items(scene_pos):
@@ -512,6 +625,8 @@ class FloorPlan(QGraphicsView):
     def fit(self) -> None:
         """Show the whole facility, and keep doing so when the window is resized."""
         self._auto_fit = True
+        for space in self._spaces.values():
+            space.set_focused(False)
         self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
         self.zoom_changed.emit(self.zoom)
 

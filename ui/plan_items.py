@@ -41,7 +41,8 @@ from PySide6.QtWidgets import (
 )
 
 from hal.points import Quantity, Sample
-from necstgen_desk.site.model import Door, Grade, Limits, PointConfig, Space
+from necstgen_desk.site.model import Door, Grade, Limits, PointConfig, Priority, Space
+from ui.alarm_look import PRIORITY_COLOURS, PRIORITY_SHORT, shape_polygon
 from ui.point_display import (
     DoorState,
     DoorView,
@@ -82,6 +83,15 @@ class PlanPalette:
     alert: QColor = field(default_factory=lambda: _c("#f2b600"))
     action: QColor = field(default_factory=lambda: _c("#d71920"))
     fault: QColor = field(default_factory=lambda: _c("#d71920"))
+    # Alarm priorities (ui.alarm_look): always drawn with their shape and word.
+    high: QColor = field(default_factory=lambda: _c(PRIORITY_COLOURS[Priority.HIGH]))
+    medium: QColor = field(default_factory=lambda: _c(PRIORITY_COLOURS[Priority.MEDIUM]))
+    low: QColor = field(default_factory=lambda: _c(PRIORITY_COLOURS[Priority.LOW]))
+
+    def priority(self, priority: Priority) -> QColor:
+        return {Priority.HIGH: self.high, Priority.MEDIUM: self.medium, Priority.LOW: self.low}[
+            priority
+        ]
 
 
 def _font(pixel_size: int, *, bold: bool = False, italic: bool = False) -> QFont:
@@ -137,11 +147,16 @@ class PlanFonts:
 
 
 class PlanStyle:
-    """Palette and fonts shared by every item of one plan."""
+    """Palette and fonts shared by every item of one plan.
+
+    ``blink_on`` is the phase of the one blink the plan has: the outline of a
+    room with an unacknowledged HIGH alarm (the plan's timer flips it).
+    """
 
     def __init__(self) -> None:
         self.palette = PlanPalette()
         self.fonts = PlanFonts()
+        self.blink_on = True
 
 
 def text_width(font: QFont, text: str) -> float:
@@ -248,6 +263,129 @@ def paint_grade_badge(painter: QPainter, grade: Grade, rect: QRectF, style: Plan
         painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
     painter.setPen(text_colour)
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, grade.value)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAlarm:
+    """What the plan shows of a room's or a door's listed alarms: the most urgent
+    priority, whether any awaits acknowledgement, how many, and their messages."""
+
+    priority: Priority
+    unacknowledged: bool
+    count: int
+    lines: tuple[str, ...] = ()
+
+    @property
+    def word(self) -> str:
+        """``HIGH``, ``MED ×2``, ``LOW``: the word, and the count when more than one."""
+        short = PRIORITY_SHORT[self.priority]
+        return f"{short} ×{self.count}" if self.count > 1 else short
+
+    @property
+    def blinks(self) -> bool:
+        """ISA-101, kept calm: only an unacknowledged HIGH alarm blinks (its outline)."""
+        return self.unacknowledged and self.priority is Priority.HIGH
+
+    def tooltip_lines(self) -> list[str]:
+        state = "unacknowledged" if self.unacknowledged else "acknowledged"
+        head = (
+            f"<b>{self.count} alarm(s), most urgent {PRIORITY_SHORT[self.priority]}</b> ({state})"
+        )
+        return [head, *(esc(line) for line in self.lines[:6])]
+
+
+ALARM_SHAPE = 13.0
+
+
+def alarm_badge_size(alarm: PlanAlarm, style: PlanStyle) -> tuple[float, float]:
+    font = style.fonts.door
+    return ALARM_SHAPE + 4 + text_width(font, alarm.word) + 8, max(
+        line_height(font), ALARM_SHAPE
+    ) + 4
+
+
+def paint_alarm_shape(
+    painter: QPainter, alarm: PlanAlarm, rect: QRectF, style: PlanStyle, *, filled: bool
+) -> None:
+    """The priority's shape: filled (unacknowledged) or a thick outline (acknowledged)."""
+    colour = style.palette.priority(alarm.priority)
+    if filled:
+        painter.setPen(QPen(style.palette.text, 1.0))
+        painter.setBrush(colour)
+    else:
+        painter.setPen(QPen(colour, 2.2))
+        painter.setBrush(style.palette.space_fill)
+    painter.drawPolygon(shape_polygon(alarm.priority, rect))
+
+
+def paint_alarm_badge(painter: QPainter, alarm: PlanAlarm, style: PlanStyle) -> None:
+    """A pill at (0, 0): the priority shape and word. Unacknowledged: filled in the
+    priority's colour; acknowledged: light, with a border in it."""
+    pal = style.palette
+    font = style.fonts.door
+    w, h = alarm_badge_size(alarm, style)
+    pill = QRectF(0, 0, w, h)
+    colour = pal.priority(alarm.priority)
+    if alarm.unacknowledged:
+        painter.setPen(QPen(pal.text, 1.0))
+        painter.setBrush(colour)
+        text_colour = pal.text if alarm.priority is Priority.MEDIUM else QColor("white")
+    else:
+        painter.setPen(QPen(colour, 2.0))
+        painter.setBrush(QColor("#f4f4f4"))
+        text_colour = pal.text
+    painter.drawRoundedRect(pill, 3, 3)
+    shape = QRectF(4, (h - ALARM_SHAPE) / 2, ALARM_SHAPE, ALARM_SHAPE)
+    if alarm.unacknowledged:
+        painter.setPen(QPen(text_colour, 1.2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPolygon(shape_polygon(alarm.priority, shape))
+    else:
+        paint_alarm_shape(painter, alarm, shape, style, filled=True)
+    painter.setFont(font)
+    painter.setPen(text_colour)
+    painter.drawText(
+        QRectF(ALARM_SHAPE + 8, 0, w - ALARM_SHAPE - 8, h),
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        alarm.word,
+    )
+
+
+class AlarmBadgeItem(QGraphicsItem):
+    """A room's alarm badge (a child of its SpaceItem), placed by the plan clear of
+    the room's own text, values and doors."""
+
+    def __init__(self, style: PlanStyle, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self._style = style
+        self.alarm: PlanAlarm | None = None
+        self._size = (0.0, 0.0)
+        self.setZValue(6)
+
+    def set_alarm(self, alarm: PlanAlarm | None) -> None:
+        self.prepareGeometryChange()
+        self.alarm = alarm
+        self._size = alarm_badge_size(alarm, self._style) if alarm is not None else (0.0, 0.0)
+        self.setVisible(alarm is not None)
+        self.setToolTip("<br>".join(alarm.tooltip_lines()) if alarm is not None else "")
+        self.update()
+
+    @property
+    def size(self) -> tuple[float, float]:
+        return self._size
+
+    def boundingRect(self) -> QRectF:
+        w, h = self._size
+        return QRectF(-1, -1, w + 2, h + 2)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        if self.alarm is not None:
+            paint_alarm_badge(painter, self.alarm, self._style)
 
 
 def _format_time(timestamp: float) -> str:
@@ -535,11 +673,38 @@ class SpaceItem(QGraphicsItem):
         self.name_pos = QPointF()
         self._hovered = False
         self._look = (ValueState.NORMAL, False)  # (worst state, all values unreliable)
+        self.alarm: PlanAlarm | None = None
+        self.badge = AlarmBadgeItem(style, self)
+        self.badge.hide()
+        self.focused = False  # the room an alarm list jumped to
         self.setAcceptHoverEvents(True)
-        self.setToolTip(
-            f"<b>{esc(space.id)}</b> — {esc(space.name)}<br>Grade {space.grade.value}, "
-            f"setpoint {space.setpoint_pa:+.0f} Pa<br>Double-click to open the room"
-        )
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        space = self.space
+        lines = [
+            f"<b>{esc(space.id)}</b> — {esc(space.name)}",
+            f"Grade {space.grade.value}, setpoint {space.setpoint_pa:+.0f} Pa",
+        ]
+        if self.alarm is not None:
+            lines.extend(self.alarm.tooltip_lines())
+        lines.append("Double-click to open the room")
+        self.setToolTip("<br>".join(lines))
+
+    def set_alarm(self, alarm: PlanAlarm | None) -> bool:
+        """Show the room's listed alarms (None: none); whether it changed."""
+        if alarm == self.alarm:
+            return False
+        self.alarm = alarm
+        self.badge.set_alarm(alarm)
+        self._update_tooltip()
+        self.update()
+        return True
+
+    def set_focused(self, focused: bool) -> None:
+        if focused != self.focused:
+            self.focused = focused
+            self.update()
 
     @property
     def space_id(self) -> str:
@@ -601,7 +766,16 @@ class SpaceItem(QGraphicsItem):
         style = self._style
         pal = style.palette
         worst = self.worst_state
-        if worst is ValueState.ACTION:
+        alarm = self.alarm
+        if alarm is not None:
+            # An alarm outlines the room in its priority's colour; the badge gives
+            # the shape and the word. Unacknowledged is thicker; HIGH unacknowledged
+            # blinks (thick/thin), nothing else does.
+            width = 4.0 if alarm.unacknowledged else 2.5
+            if alarm.blinks and not style.blink_on:
+                width = 2.0
+            pen = QPen(pal.priority(alarm.priority), width)
+        elif worst is ValueState.ACTION:
             pen = QPen(pal.action, 3.0)
         elif worst is ValueState.ALERT:
             pen = QPen(pal.alert, 3.0)
@@ -615,6 +789,10 @@ class SpaceItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(QBrush(pal.space_fill))
         painter.drawPath(self._path)
+        if self.focused:
+            painter.setPen(QPen(pal.text, 2.0, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(self._bounds.adjusted(4, 4, -4, -4))
 
         fonts = style.fonts.compact if self.compact else style.fonts.room
         id_w = text_width(fonts.space_id, self.space.id)
@@ -663,9 +841,25 @@ class DoorItem(QGraphicsItem):
         self.has_fault_point = has_fault_point
         self._style = style
         self.view: DoorView = door_view(None, None, None, has_fault_point=has_fault_point)
+        self.alarm: PlanAlarm | None = None
         self.setPos(to_scene(*door.at))
         self.setZValue(10)
         self._update_tooltip()
+
+    def set_alarm(self, alarm: PlanAlarm | None) -> bool:
+        """Mark the door with its alarms (held open; its airlock's both-open or fault)."""
+        if alarm == self.alarm:
+            return False
+        self.alarm = alarm
+        self._update_tooltip()
+        self.update()
+        return True
+
+    def _alarm_rect(self) -> QRectF:
+        half = DOOR_LENGTH / 2
+        if self.vertical:
+            return QRectF(-ALARM_SHAPE / 2, half + 3, ALARM_SHAPE, ALARM_SHAPE)
+        return QRectF(half + 3, -ALARM_SHAPE / 2, ALARM_SHAPE, ALARM_SHAPE)
 
     @property
     def door_id(self) -> str:
@@ -707,6 +901,8 @@ class DoorItem(QGraphicsItem):
             else:
                 lines.append(f"Interlock of {esc(self.door.airlock)}: no fault")
         lines.extend(esc(p) for p in v.problems)
+        if self.alarm is not None:
+            lines.extend(self.alarm.tooltip_lines())
         self.setToolTip("<br>".join(lines))
 
     # -------------------------------------------------------------- painting
@@ -775,6 +971,10 @@ class DoorItem(QGraphicsItem):
             painter.setFont(style.fonts.door)
             painter.setPen(QColor("white"))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, v.fault_label)
+        if self.alarm is not None:
+            paint_alarm_shape(
+                painter, self.alarm, self._alarm_rect(), style, filled=self.alarm.unacknowledged
+            )
 
     def _paint_lock(self, painter: QPainter) -> None:
         """A padlock over the door's centre: body and shackle."""

@@ -5,16 +5,19 @@ people (not in screenshot mode):
 
 1. opens the records on the worker thread — schema upgrade (a SQLite backup
    first), the :class:`~necstgen_desk.services.Records` facade, the audit chain
-   check (a broken chain is a HIGH-priority system message that stays until
-   someone acknowledges it, and is logged);
+   check (a broken chain is the HIGH-priority audit-chain alarm when the app
+   runs the alarm engine — a system message that stays until acknowledged
+   otherwise — and is logged); with the alarm desk, the alarm journal is
+   restored and the alarm service opened on the same database;
 2. covers the window until someone logs in (the first administrator on a new
    database: there is no default password);
 3. locks after ``idle_lock`` without input; the same person unlocks with the
    password, anyone else switches user;
 4. adds the Records menu — Room logbook, Logbooks, Audit trail, Users, Change
    password, Switch user, Lock — enabled by the person's role;
-5. shows each room's status on the plan, refreshed when a record changes, and
-   lets the system expire clean holds every minute.
+5. shows each room's status on the plan, refreshed when a record changes (and
+   tells the alarm engine, for suppression and the particle limits), and lets
+   the system expire clean holds every minute.
 """
 
 from __future__ import annotations
@@ -41,7 +44,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
-from necstgen_desk.records.lifecycle import DEFAULT_CLEAN_HOLD
+from necstgen_desk.alarms.blockers import AlarmReleaseBlockers
+from necstgen_desk.alarms.interlocks import CoilWriter
+from necstgen_desk.alarms.journal import AlarmJournal
+from necstgen_desk.alarms.service import AlarmService
+from necstgen_desk.records.lifecycle import DEFAULT_CLEAN_HOLD, NoBlockers
 from necstgen_desk.records.passwords import DEFAULT_POLICY, PasswordPolicy
 from necstgen_desk.records.roles import Permission
 from necstgen_desk.services import (
@@ -60,6 +67,7 @@ from ui.account_dialogs import (
     LoginDialog,
     UserAdminDialog,
 )
+from ui.alarm_desk import AlarmDesk
 from ui.audit_viewer import AuditViewer, chain_text
 from ui.forms import AsyncDialog, error_text, is_expected, run_dialog
 from ui.lock import CoverState, CoverWidget, IdleWatcher
@@ -171,11 +179,17 @@ class RecordsDesk(QObject):
         site: Site,
         config: RecordsConfig,
         parent: QObject | None = None,
+        *,
+        alarms: AlarmDesk | None = None,
+        coil_writer: CoilWriter | None = None,
     ) -> None:
         super().__init__(parent if parent is not None else window)
         self.window = window
         self.site = site
         self.config = config
+        self.alarms = alarms
+        self.coil_writer = coil_writer
+        self.alarm_service: AlarmService | None = None
         self.worker = ServiceWorker()
         self.gc_guard = GuiThreadGarbageCollector(self)
         self.tasks = TaskSet("records desk")
@@ -313,13 +327,21 @@ class RecordsDesk(QObject):
         """On the worker: the engine and the facade (nothing connects until used)."""
         engine = make_engine(self.config.db_url)
         self._engine = engine
+        alarms = self.alarms
         return Records(
             engine,
             site=self.site,
             password_policy=self.config.password_policy,
             idle_lock=self.config.idle_lock,
             clean_hold=self.config.clean_hold,
+            blockers=AlarmReleaseBlockers(alarms.engine) if alarms is not None else NoBlockers(),
+            cleanup_period=self.cleanup_period,
         )
+
+    @property
+    def cleanup_period(self) -> timedelta:
+        """The clean-up countdown of the plan and the engine: the site's ``[alarms]``."""
+        return timedelta(minutes=self.site.alarms.cleanup_minutes)
 
     async def start(self) -> bool:
         """Open the records; then the log-in runs on its own. False if they cannot be used."""
@@ -348,8 +370,6 @@ class RecordsDesk(QObject):
         log.info("records database %s open; audit chain: %s", where, report.message)
         self.records = records
         self.chain_report = report
-        if not report.ok:
-            self.raise_system_message(chain_text(report))
         context = RecordsContext(
             records,
             self.worker,
@@ -358,6 +378,10 @@ class RecordsDesk(QObject):
             password_min_length=self.config.password_policy.min_length,
         )
         self.context = context
+        if self.alarms is not None:
+            await self._open_alarms(context, records)
+        if not report.ok:
+            self.raise_system_message(chain_text(report))
         context.changed.connect(self._records_changed)
         context.session_changed.connect(self._update_actions)
         self._build_panel(context)
@@ -369,11 +393,46 @@ class RecordsDesk(QObject):
         self._start(self._login_flow(), "log-in")
         return True
 
+    async def _open_alarms(self, context: RecordsContext, records: Records) -> None:
+        """The alarm journal back into the engine, then the alarm service on these records."""
+        alarms = self.alarms
+        assert alarms is not None and self._engine is not None
+        journal = AlarmJournal(self._engine)
+        try:
+            restored = await self.worker.call(journal.restore_into, alarms.engine)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.error("the alarm journal could not be restored: %s", error)
+            restored = 0
+        if restored:
+            log.info("%d alarm(s) restored from the journal", restored)
+        service = AlarmService(records.core, alarms.engine, journal, self.coil_writer)
+        self.alarm_service = service
+        alarms.open_records(context, service)
+        try:  # the rooms' statuses before the first sample: suppression, particle limits
+            current = await self.worker.call(records.rooms.all_current)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("room statuses for the alarm engine not loaded: %s", error)
+        else:
+            alarms.feed_room_statuses(current, self.cleanup_period)
+        alarms.reload()
+        report = self.chain_report
+        if report is not None:
+            service.audit_chain_checked(report.ok, chain_text(report))
+
     def raise_system_message(self, text: str) -> None:
-        """A HIGH-priority message that stays until acknowledged (and is logged)."""
+        """A HIGH-priority message that stays until acknowledged (and is logged).
+
+        With the alarm engine it is the audit-chain alarm in the banner (raised
+        by the alarm service); the cover shows it before anyone logs in.
+        """
         log.critical("SYSTEM MESSAGE (HIGH): %s", text)
-        self.system_message.raise_message(text)
-        self.system_bar.show()
+        if self.alarms is None:
+            self.system_message.raise_message(text)
+            self.system_bar.show()
         self.cover.set_system_message(text)
 
     def _system_message_acknowledged(self, username: str) -> None:
@@ -394,6 +453,8 @@ class RecordsDesk(QObject):
         if self.panel is not None:
             await self.panel.tasks.close()
         await self.tasks.close()
+        if self.alarms is not None:
+            await self.alarms.close_records()  # the journal's last batch, before the engine goes
         context = self.context
         if context is not None:
             context.close()  # no more change notices: the screens are going
@@ -512,6 +573,8 @@ class RecordsDesk(QObject):
         ]
         for window in self._hidden_windows:
             window.hide()
+        if self.alarms is not None:
+            self._hidden_windows += self.alarms.hide_windows()
         self.cover.show_locked(session.user.full_name, session.user.username, self.config.idle_lock)
         self._update_actions()
         log.info("screen locked for %s", session.user.username)
@@ -657,6 +720,8 @@ class RecordsDesk(QObject):
         self._hidden_windows = []
         if self.panel_dock is not None:
             self.panel_dock.hide()
+        if self.alarms is not None:
+            self.alarms.close_windows()
 
     # -------------------------------------------------------------- plan and timers
 
@@ -681,6 +746,8 @@ class RecordsDesk(QObject):
             for room_id, view in current.items()
         }
         self.window.plan.set_room_marks(marks)
+        if self.alarms is not None:
+            self.alarms.feed_room_statuses(current, self.cleanup_period)
 
     def _expire_holds(self) -> None:
         self._start(self._expire(), "expire clean holds")

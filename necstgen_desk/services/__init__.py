@@ -4,6 +4,11 @@ The UI builds one :class:`Records` and calls its services from one worker
 thread; each use case checks permission, rule and signature, writes record,
 signature and audit entries in one transaction, commits, then tells the
 ``on_change`` listeners. Qt-free.
+
+Sibling services (the alarm service) build on the same core: ``Records.core``
+is the :class:`ServiceCore` with its unit of work (``write``/``read``), the
+actor, permission and signature checks, and :class:`Refusal` for refusals
+that must leave an audit trace.
 """
 
 from necstgen_desk.records.cleaning import CleaningEntry, CleaningType
@@ -17,7 +22,8 @@ from necstgen_desk.records.lifecycle import (
 from necstgen_desk.records.passwords import DEFAULT_POLICY, PasswordPolicy
 from necstgen_desk.records.roles import Role
 from necstgen_desk.records.signatures import SignatureMeaning, SigningSession
-from necstgen_desk.services._core import utc_now
+from necstgen_desk.services._core import Core as ServiceCore
+from necstgen_desk.services._core import Refusal, Tx, audit_id, utc_now
 from necstgen_desk.services.accounts import AccountService
 from necstgen_desk.services.audit import AuditFilters, AuditService
 from necstgen_desk.services.cleaning import CleaningService
@@ -75,6 +81,7 @@ __all__ = [
     "RecordChange",
     "RecordError",
     "Records",
+    "Refusal",
     "ReleaseBlockers",
     "Role",
     "RoomAction",
@@ -82,13 +89,16 @@ __all__ = [
     "RoomStatusService",
     "RoomStatusView",
     "RuleViolation",
+    "ServiceCore",
     "SessionEnded",
     "SignatureError",
     "SignatureMeaning",
     "SignatureRequest",
     "SignatureView",
     "SigningSession",
+    "Tx",
     "UserInfo",
     "UserSession",
+    "audit_id",
     "utc_now",
 ]

@@ -91,6 +91,11 @@ class Records:
         self.audit = AuditService(self._core)
 
     @property
+    def core(self) -> Core:
+        """The shared core, for sibling services (the alarm service) on the same database."""
+        return self._core
+
+    @property
     def site(self) -> Site:
         return self._core.settings.site
 

@@ -25,6 +25,7 @@ from necstgen_desk.site import DEFAULT_SITE_PATH, Site, load_site
 from ui.main_window import MainWindow
 from ui.records_desk import RecordsConfig, RecordsDesk
 
+from .alarm_support import alarm_harness  # noqa: F401 - the alarm screens' fixture
 from .records_support import FAST_POLICY, Harness, sqlite_url
 
 # Before the QApplication exists (qapp fixture) and before qasync is imported.

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pytest
 
@@ -98,8 +99,12 @@ class Rig:
 
 
 @contextlib.asynccontextmanager
-async def running(site: Site, *, speed: float = SPEED) -> AsyncIterator[Rig]:
-    sim = build_simulator(site, speed=speed, free_ports=True, traffic_per_hour=0)
+async def running(
+    site: Site, *, speed: float = SPEED, scenario: Path | None = None
+) -> AsyncIterator[Rig]:
+    sim = build_simulator(
+        site, speed=speed, free_ports=True, traffic_per_hour=0, scenario_path=scenario
+    )
     await sim.start()
     live = with_endpoints(site, sim.endpoints)
     facility = Facility(live, backoff=FAST_BACKOFF)
