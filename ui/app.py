@@ -26,6 +26,7 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -261,8 +262,16 @@ class _Session:
         return EXIT_OK
 
     def _records_config(self) -> RecordsConfig:
-        url = self.options.db_url or default_db_url()
-        return RecordsConfig(db_url=url)
+        """``--db`` first, then the site file's ``[records] db_url``, then the default."""
+        policy = self.site.records
+        url = self.options.db_url or policy.db_url or default_db_url()
+        return RecordsConfig(
+            db_url=url,
+            idle_lock=timedelta(minutes=policy.idle_lock_minutes),
+            clean_hold=timedelta(hours=policy.clean_hold_hours),
+            sporicidal_rotation=timedelta(days=policy.sporicidal_rotation_days),
+            qualification_months=policy.qualification_months,
+        )
 
     async def _start_simulator(self) -> Site | None:
         """Start the plant simulator child; the site with its endpoints, or None."""

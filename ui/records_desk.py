@@ -48,6 +48,8 @@ from necstgen_desk.alarms.blockers import AlarmReleaseBlockers
 from necstgen_desk.alarms.interlocks import CoilWriter
 from necstgen_desk.alarms.journal import AlarmJournal
 from necstgen_desk.alarms.service import AlarmService
+from necstgen_desk.records.cleaning import DEFAULT_SPORICIDAL_ROTATION
+from necstgen_desk.records.gowning import DEFAULT_QUALIFICATION_MONTHS
 from necstgen_desk.records.lifecycle import DEFAULT_CLEAN_HOLD, NoBlockers
 from necstgen_desk.records.passwords import DEFAULT_POLICY, PasswordPolicy
 from necstgen_desk.records.roles import Permission
@@ -95,6 +97,8 @@ class RecordsConfig:
     password_policy: PasswordPolicy = DEFAULT_POLICY
     idle_lock: timedelta = DEFAULT_IDLE_LOCK
     clean_hold: timedelta = DEFAULT_CLEAN_HOLD
+    sporicidal_rotation: timedelta = DEFAULT_SPORICIDAL_ROTATION
+    qualification_months: int = DEFAULT_QUALIFICATION_MONTHS
     hold_check_ms: int = HOLD_CHECK_MS
     marks_refresh_ms: int = MARKS_REFRESH_MS
 
@@ -334,6 +338,8 @@ class RecordsDesk(QObject):
             password_policy=self.config.password_policy,
             idle_lock=self.config.idle_lock,
             clean_hold=self.config.clean_hold,
+            sporicidal_rotation=self.config.sporicidal_rotation,
+            qualification_months=self.config.qualification_months,
             blockers=AlarmReleaseBlockers(alarms.engine) if alarms is not None else NoBlockers(),
             cleanup_period=self.cleanup_period,
         )
