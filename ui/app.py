@@ -7,8 +7,10 @@ facility's samples from the start (:mod:`ui.alarm_desk`: banner, list, plan
 marks, horn), in screenshot mode too. When people use the window (not in
 screenshot mode) the GMP records open next (:mod:`ui.records_desk`: schema
 upgrade with a backup, audit chain check, the alarm journal restored, then the
-first administrator or the log-in before the window can be used). Exit codes,
-for scripts and CI:
+first administrator or the log-in before the window can be used); with them the
+historian records every sample in the same database from its own thread, and
+the room views and trends (:mod:`ui.room_view`, :mod:`ui.trend_view`) read it.
+Exit codes, for scripts and CI:
 
 0 closed normally or screenshot written · 1 unexpected failure (e.g. PNG not
 written) · 2 bad site file · 3 no PLC reachable (or the demo simulator did not
@@ -36,6 +38,9 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from necstgen_desk.alarms.engine import AlarmEngine
+from necstgen_desk.alarms.model import AlarmKind
+from necstgen_desk.historian import HistorianWriter, policies_for_site
+from necstgen_desk.historian.model import OverflowEpisode
 from necstgen_desk.live import PointStore
 from necstgen_desk.options import AppOptions
 from necstgen_desk.runtime import Facility
@@ -44,12 +49,15 @@ from necstgen_desk.storage.engine import default_db_url
 from ui.alarm_desk import AlarmDesk
 from ui.main_window import APPLICATION, ORGANISATION, MainWindow
 from ui.records_desk import RecordsConfig, RecordsDesk
+from ui.room_view import DisplayDesk
 from ui.theme import ICON_PATH, load_stylesheet
 
 if TYPE_CHECKING:
     from necstgen_desk.simprocess import SimulatorProcess
 
 log = logging.getLogger(__name__)
+
+HISTORIAN_SOURCE = "historian"  # the source of the historian's system alarm
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -197,6 +205,9 @@ class _Session:
         self.window: MainWindow | None = None
         self.desk: RecordsDesk | None = None
         self.alarms: AlarmDesk | None = None
+        self.displays: DisplayDesk | None = None
+        self.historian: HistorianWriter | None = None
+        self._detach_historian: Callable[[], None] | None = None
         self._alarm_ticks: asyncio.Task[None] | None = None
         self._detach_alarms: Callable[[], None] | None = None
         self._closed = asyncio.Event()
@@ -236,6 +247,7 @@ class _Session:
         )
         self.window = window
         self.alarms = AlarmDesk(window, engine)
+        self.displays = DisplayDesk(window, engine=engine)  # room views and trends
         window.closed.connect(self._closed.set)
         if self.screenshot is not None:
             window.resize(*SCREENSHOT_SIZE)  # the same picture on every machine
@@ -243,14 +255,17 @@ class _Session:
         if self.screenshot is None:
             # People use the window: open the GMP records (and the alarm journal,
             # restored before the first sample) and ask who is there.
+            config = self._records_config()
             self.desk = RecordsDesk(
                 window,
                 site,
-                self._records_config(),
+                config,
                 alarms=self.alarms,
                 coil_writer=self.facility,
             )
-            await self.desk.start()
+            if await self.desk.start():
+                self.displays.open_records(self.desk)
+                self._start_historian(site, config.db_url)
         self._detach_alarms = engine.attach(self.facility.store)
         self._alarm_ticks = asyncio.get_running_loop().create_task(
             engine.run(), name="alarm engine ticks"
@@ -260,6 +275,33 @@ class _Session:
             return await self._take_screenshot(window, self.screenshot)
         await self._closed.wait()
         return EXIT_OK
+
+    def _start_historian(self, site: Site, db_url: str) -> None:
+        """Record every sample in the records database, from the historian's own thread."""
+        assert self.facility is not None
+        writer = HistorianWriter(
+            db_url, policies=policies_for_site(site), on_overflow=self._historian_overflow
+        )
+        writer.start()
+        self.historian = writer
+        self._detach_historian = self.facility.store.on_samples(writer.submit)
+
+    def _historian_overflow(self, episode: OverflowEpisode) -> None:
+        """Samples were dropped: a HIGH system alarm that stays until acknowledged.
+
+        Called on the asyncio loop's thread (the submitter), where the engine lives.
+        """
+        alarms = self.alarms
+        if alarms is None:
+            return
+        if episode.ended:
+            alarms.engine.clear_system(
+                AlarmKind.HISTORIAN_OVERFLOW, HISTORIAN_SOURCE, episode.describe()
+            )
+        else:
+            alarms.engine.raise_system(
+                AlarmKind.HISTORIAN_OVERFLOW, HISTORIAN_SOURCE, episode.describe()
+            )
 
     def _records_config(self) -> RecordsConfig:
         """``--db`` first, then the site file's ``[records] db_url``, then the default."""
@@ -357,6 +399,12 @@ class _Session:
 
     async def _shutdown(self) -> None:
         """Stop in reverse order of start; each step runs even if an earlier one failed."""
+        displays, self.displays = self.displays, None
+        if displays is not None:
+            try:
+                await displays.stop()  # its reads run on the records' worker
+            except Exception:
+                log.exception("closing the room view and trends failed")
         desk, self.desk = self.desk, None
         if desk is not None:
             try:
@@ -390,6 +438,15 @@ class _Session:
                 await facility.stop()
             except Exception:
                 log.exception("stopping the facility failed")
+        detach_historian, self._detach_historian = self._detach_historian, None
+        if detach_historian is not None:
+            detach_historian()
+        historian, self.historian = self.historian, None
+        if historian is not None:
+            try:  # writes what is queued and the open roll-ups, off the loop
+                await asyncio.to_thread(historian.stop)
+            except Exception:
+                log.exception("stopping the historian failed")
         simulator, self.simulator = self.simulator, None
         if simulator is not None:
             try:

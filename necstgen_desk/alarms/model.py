@@ -144,6 +144,7 @@ class AlarmKind(StrEnum):
     POINT_BAD = "point_bad"
     RECORD_GAP = "record_gap"  # no good value of a critical differential for gap_s
     AUDIT_CHAIN = "audit_chain"  # the audit trail's hash chain is broken
+    HISTORIAN_OVERFLOW = "historian_overflow"  # samples dropped: the historian fell behind
 
     @property
     def is_system(self) -> bool:
@@ -158,6 +159,7 @@ _SYSTEM_KINDS = frozenset(
         AlarmKind.POINT_BAD,
         AlarmKind.RECORD_GAP,
         AlarmKind.AUDIT_CHAIN,
+        AlarmKind.HISTORIAN_OVERFLOW,
     }
 )
 
