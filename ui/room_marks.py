@@ -86,7 +86,7 @@ def room_mark(view: RoomStatusView, overdue_days: int | None, overdue: bool) -> 
             lines.append("<b>SPOR!</b> No sporicidal clean on record")
         else:
             lines.append(f"<b>SPOR!</b> Sporicidal clean overdue by {overdue_days} day(s)")
-    lines.append("Double-click to open the room logbook")
+    lines.append("Double-click to open the room view (status, values, logbook, alarms)")
     return RoomMark(view.room_id, view.status, text, style, overdue, "<br>".join(lines))
 
 
