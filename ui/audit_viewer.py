@@ -249,7 +249,8 @@ class AuditViewer(QWidget):
             return
         finally:
             self.busy_bar.hide()
-        self.message.clear_message()
+        if self.message.severity == "error":  # a reload clears a failure, not a fresh result
+            self.message.clear_message()
         self.model.set_rows(rows)
         self._remember_users(rows)
         more = (
