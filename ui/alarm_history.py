@@ -8,13 +8,11 @@ The export writes the matching entries oldest first and is itself audited.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QStandardPaths, Qt
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,7 +31,7 @@ from necstgen_desk.alarms.model import AlarmKind
 from necstgen_desk.alarms.service import AlarmEventView, AlarmService, HistoryFilters
 from necstgen_desk.site.model import Priority
 from ui.alarm_look import PRIORITIES, STATE_WORDS, priority_text
-from ui.forms import BusyBar, Column, MessageLabel, ViewTableModel, make_table
+from ui.forms import BusyBar, Column, MessageLabel, ViewTableModel, ask_save_path, make_table
 from ui.records_context import RecordsContext
 from ui.timefmt import EDIT_FORMAT, local_text, to_utc, utc_text
 from ui.worker import Reloader, TaskSet
@@ -197,37 +195,17 @@ class AlarmHistoryWindow(QWidget):
     # -------------------------------------------------------------- export
 
     async def choose_export_path(self) -> Path | None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M")
-        dialog = QFileDialog(self, "Export the alarm history as CSV")
-        dialog.setObjectName("exportDialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilter("CSV files (*.csv)")
-        dialog.setDefaultSuffix("csv")
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        if folder:
-            dialog.setDirectory(folder)
-        dialog.selectFile(f"alarm-history-{stamp}.csv")
+        return await ask_save_path(
+            self,
+            title="Export the alarm history as CSV",
+            object_name="exportDialog",
+            stem="alarm-history",
+            suffix="csv",
+            track=self._track_dialog,
+        )
+
+    def _track_dialog(self, dialog: QFileDialog | None) -> None:
         self._file_dialog = dialog
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-        def finished(result: int) -> None:
-            if not done.done():
-                done.set_result(result == QFileDialog.DialogCode.Accepted.value)
-
-        dialog.finished.connect(finished)
-        dialog.open()
-        try:
-            accepted = await done
-            files = dialog.selectedFiles()
-        finally:
-            self._file_dialog = None
-            dialog.finished.disconnect(finished)
-            if dialog.isVisible():
-                dialog.reject()
-            dialog.deleteLater()
-        return Path(files[0]) if accepted and files else None
 
     async def _export(self) -> None:
         session = self.context.session

@@ -8,13 +8,12 @@ is itself audited) and its hash chain checked on demand.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QObject, QStandardPaths, Qt
+from PySide6.QtCore import QDateTime, QObject, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from necstgen_desk.services import AuditFilters, AuditView, ChainReport
-from ui.forms import BusyBar, Column, MessageLabel, ViewTableModel, make_table
+from ui.forms import BusyBar, Column, MessageLabel, ViewTableModel, ask_save_path, make_table
 from ui.records_context import RecordsContext
 from ui.timefmt import EDIT_FORMAT, local_text, to_utc, utc_text
 from ui.worker import Reloader, TaskSet
@@ -279,37 +278,17 @@ class AuditViewer(QWidget):
 
     async def choose_export_path(self) -> Path | None:
         """Ask where to save (a non-modal-loop file dialog, awaited)."""
-        stamp = datetime.now().strftime("%Y%m%d-%H%M")
-        dialog = QFileDialog(self, "Export the audit trail as CSV")
-        dialog.setObjectName("exportDialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilter("CSV files (*.csv)")
-        dialog.setDefaultSuffix("csv")
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        if folder:
-            dialog.setDirectory(folder)
-        dialog.selectFile(f"audit-trail-{stamp}.csv")
+        return await ask_save_path(
+            self,
+            title="Export the audit trail as CSV",
+            object_name="exportDialog",
+            stem="audit-trail",
+            suffix="csv",
+            track=self._track_dialog,
+        )
+
+    def _track_dialog(self, dialog: QFileDialog | None) -> None:
         self._file_dialog = dialog
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-        def finished(result: int) -> None:
-            if not done.done():
-                done.set_result(result == QFileDialog.DialogCode.Accepted.value)
-
-        dialog.finished.connect(finished)
-        dialog.open()
-        try:
-            accepted = await done
-            files = dialog.selectedFiles()
-        finally:
-            self._file_dialog = None
-            dialog.finished.disconnect(finished)
-            if dialog.isVisible():
-                dialog.reject()
-            dialog.deleteLater()
-        return Path(files[0]) if accepted and files else None
 
     async def _export(self) -> None:
         session = self.context.session

@@ -13,6 +13,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -20,6 +22,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QStandardPaths,
     Qt,
 )
 from PySide6.QtGui import QCloseEvent, QColor, QFont, QKeyEvent, QShowEvent
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -478,3 +482,52 @@ def make_table(
 def selected_row(view: QTableView) -> int | None:
     rows = view.selectionModel().selectedRows()
     return rows[0].row() if rows else None
+
+
+async def ask_save_path(
+    parent: QWidget,
+    *,
+    title: str,
+    object_name: str,
+    stem: str,
+    suffix: str,
+    track: Callable[[QFileDialog | None], None],
+) -> Path | None:
+    """Ask where to save a file, awaited without a nested event loop.
+
+    The dialog is Qt's own (the same on every desktop and offscreen), opens in
+    the Documents folder with ``<stem>-<local time>.<suffix>`` proposed, and is
+    handed to ``track`` while open (so its owner can reject it on close or
+    lock) and ``None`` after.
+    """
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    dialog = QFileDialog(parent, title)
+    dialog.setObjectName(object_name)
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+    dialog.setNameFilter(f"{suffix.upper()} files (*.{suffix})")
+    dialog.setDefaultSuffix(suffix)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    if folder:
+        dialog.setDirectory(folder)
+    dialog.selectFile(f"{stem}-{stamp}.{suffix}")
+    track(dialog)
+    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def finished(result: int) -> None:
+        if not done.done():
+            done.set_result(result == QFileDialog.DialogCode.Accepted.value)
+
+    dialog.finished.connect(finished)
+    dialog.open()
+    try:
+        accepted = await done
+        files = dialog.selectedFiles()
+    finally:
+        track(None)
+        dialog.finished.disconnect(finished)
+        if dialog.isVisible():
+            dialog.reject()
+        dialog.deleteLater()
+    return Path(files[0]) if accepted and files else None

@@ -61,7 +61,7 @@ from urllib.parse import quote
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QCloseEvent,
@@ -100,7 +100,7 @@ from necstgen_desk.services import Records
 from necstgen_desk.site.model import Limits, PointConfig, Priority, Site
 from necstgen_desk.storage.models import AlarmJournalEntry
 from ui.alarm_look import PRIORITY_COLOURS, PRIORITY_SHAPES, priority_text
-from ui.forms import MessageLabel
+from ui.forms import MessageLabel, ask_save_path
 from ui.point_display import DISPLAYED, UNITS, value_label
 from ui.room_marks import short_status
 from ui.timefmt import local_text
@@ -2162,37 +2162,17 @@ class TrendWindow(QWidget):
 
     async def choose_path(self, title: str, suffix: str, stem: str) -> Path | None:
         """Ask where to save (a file dialog awaited without a nested event loop)."""
-        stamp = datetime.now().strftime("%Y%m%d-%H%M")
-        dialog = QFileDialog(self, title)
-        dialog.setObjectName("trendExportDialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilter(f"{suffix.upper()} files (*.{suffix})")
-        dialog.setDefaultSuffix(suffix)
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        if folder:
-            dialog.setDirectory(folder)
-        dialog.selectFile(f"{stem}-{stamp}.{suffix}")
+        return await ask_save_path(
+            self,
+            title=title,
+            object_name="trendExportDialog",
+            stem=stem,
+            suffix=suffix,
+            track=self._track_dialog,
+        )
+
+    def _track_dialog(self, dialog: QFileDialog | None) -> None:
         self._file_dialog = dialog
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-        def finished(result: int) -> None:
-            if not done.done():
-                done.set_result(result == QFileDialog.DialogCode.Accepted.value)
-
-        dialog.finished.connect(finished)
-        dialog.open()
-        try:
-            accepted = await done
-            files = dialog.selectedFiles()
-        finally:
-            self._file_dialog = None
-            dialog.finished.disconnect(finished)
-            if dialog.isVisible():
-                dialog.reject()
-            dialog.deleteLater()
-        return Path(files[0]) if accepted and files else None
 
     def _stem(self) -> str:
         points = self.view.points
