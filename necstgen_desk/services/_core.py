@@ -385,6 +385,62 @@ class Core:
         self.count_success(tx, actor, action="password_ok")
         tx.after_commit.append(session.signing.mark_signed)
 
+    def write_signed_correction(
+        self,
+        tx: Tx,
+        actor: User,
+        session: UserSession,
+        signature: SignatureRequest | None,
+        *,
+        original: Base,
+        correction: Base,
+        label: str,
+        problems: list[str],
+        reason: str | None,
+        attempted: str,
+        record_type: str,
+        record_id: int,
+    ) -> None:
+        """Add ``correction`` as the new version of ``original``, signed "corrected".
+
+        The one path for correcting a logbook record: refused with every problem
+        (including an original that was already corrected), the new version and
+        its per-field audit entries, then the signature check and the signature.
+        ``label`` names the record in refusals, e.g. "cleaning record 12".
+        """
+        why = reason_or_problem(reason, problems)
+        newer = repo.superseded_by(tx.db, original)
+        if newer is not None:
+            version = newer.__dict__.get("id")  # every versioned table has an integer id
+            problems.append(
+                f"{label} was already corrected by version {version}; correct the newest version"
+            )
+        refuse(f"Correction of {label} refused", problems)
+        try:
+            repo.add_correction(
+                tx.db, original, correction, username=actor.username, reason=why, at=tx.now
+            )
+        except ValueError as error:
+            raise RuleViolation(f"Correction of {label} refused", str(error)) from None
+        self.check_signature(
+            tx,
+            actor,
+            session,
+            signature,
+            SignatureMeaning.CORRECTED,
+            attempted=attempted,
+            record_type=record_type,
+            record_id=record_id,
+        )
+        repo.sign_record(
+            tx.db,
+            correction,
+            signer=actor,
+            meaning=SignatureMeaning.CORRECTED,
+            reason=f"electronic signature: corrected ({why})",
+            at=tx.now,
+        )
+
     def _signature_refusal(
         self,
         error: SignatureError,

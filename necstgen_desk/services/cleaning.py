@@ -21,7 +21,7 @@ from necstgen_desk.records.cleaning import (
 from necstgen_desk.records.errors import RuleViolation
 from necstgen_desk.records.roles import Permission, same_user
 from necstgen_desk.records.signatures import SignatureMeaning
-from necstgen_desk.services._core import Core, Tx, reason_or_problem, refuse
+from necstgen_desk.services._core import Core, Tx, refuse
 from necstgen_desk.services.errors import NotFound
 from necstgen_desk.services.views import CleaningView, SignatureRequest, UserSession
 from necstgen_desk.site import Grade
@@ -182,40 +182,20 @@ class CleaningService:
             )
             original = _get(tx.db, cleaning_id)
             problems = cleaning_problems(entry, tx.now)
-            why = reason_or_problem(reason, problems)
-            newer = repo.superseded_by(tx.db, original)
-            if newer is not None:
-                problems.append(
-                    f"cleaning record {cleaning_id} was already corrected by version "
-                    f"{newer.id}; correct the newest version"
-                )
-            refuse(f"Correction of cleaning record {cleaning_id} refused", problems)
             correction = _record_from(entry, entry.performed_by.strip(), tx.now)
-            try:
-                repo.add_correction(
-                    tx.db, original, correction, username=actor.username, reason=why, at=tx.now
-                )
-            except ValueError as error:
-                raise RuleViolation(
-                    f"Correction of cleaning record {cleaning_id} refused", str(error)
-                ) from None
-            core.check_signature(
+            core.write_signed_correction(
                 tx,
                 actor,
                 session,
                 signature,
-                SignatureMeaning.CORRECTED,
+                original=original,
+                correction=correction,
+                label=f"cleaning record {cleaning_id}",
+                problems=problems,
+                reason=reason,
                 attempted=attempted,
                 record_type=RECORD_TYPE,
                 record_id=cleaning_id,
-            )
-            repo.sign_record(
-                tx.db,
-                correction,
-                signer=actor,
-                meaning=SignatureMeaning.CORRECTED,
-                reason=f"electronic signature: corrected ({why})",
-                at=tx.now,
             )
             tx.changed(RECORD_TYPE, correction.id, correction.room_id)
             if original.room_id != correction.room_id:

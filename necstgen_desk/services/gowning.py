@@ -229,39 +229,19 @@ class GowningService:
                 qualification=new.qualification_status,
             )
             problems = gowning_problems(entry, tx.now)
-            why = reason_or_problem(reason, problems)
-            newer = repo.superseded_by(tx.db, original)
-            if newer is not None:
-                problems.append(
-                    f"gowning record {record_id} was already corrected by version {newer.id}; "
-                    "correct the newest version"
-                )
-            refuse(f"Correction of gowning record {record_id} refused", problems)
-            try:
-                repo.add_correction(
-                    tx.db, original, new, username=actor.username, reason=why, at=tx.now
-                )
-            except ValueError as error:
-                raise RuleViolation(
-                    f"Correction of gowning record {record_id} refused", str(error)
-                ) from None
-            core.check_signature(
+            core.write_signed_correction(
                 tx,
                 actor,
                 session,
                 signature,
-                SignatureMeaning.CORRECTED,
+                original=original,
+                correction=new,
+                label=f"gowning record {record_id}",
+                problems=problems,
+                reason=reason,
                 attempted=attempted,
                 record_type=RECORD_TYPE,
                 record_id=record_id,
-            )
-            repo.sign_record(
-                tx.db,
-                new,
-                signer=actor,
-                meaning=SignatureMeaning.CORRECTED,
-                reason=f"electronic signature: corrected ({why})",
-                at=tx.now,
             )
             tx.changed(RECORD_TYPE, new.id, new.room_id)
             return self._views(tx.db, [new])[0]
