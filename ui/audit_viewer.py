@@ -51,6 +51,7 @@ RECORD_TYPES: dict[str, str] = {
     "alarm": "Alarm",
     "interlock": "Interlock (airlock)",
     "alarm_journal": "Alarm journal (exports)",
+    "hist_archive": "Historian archive (raw data purge)",
 }
 
 

@@ -73,7 +73,12 @@ from necstgen_desk.services import (
 )
 from necstgen_desk.storage import repo
 from necstgen_desk.storage.audit import append_audit
-from necstgen_desk.storage.models import AlarmJournalEntry, User
+from necstgen_desk.storage.models import (
+    ALARM_RECORD_TYPE,
+    INTERLOCK_RECORD_TYPE,
+    AlarmJournalEntry,
+    User,
+)
 
 __all__ = [
     "ALARM_RECORD",
@@ -88,8 +93,8 @@ __all__ = [
 ]
 
 #: The audit record types of alarm actions: an alarm (by id), an airlock's interlock.
-ALARM_RECORD = "alarm"
-INTERLOCK_RECORD = "interlock"
+ALARM_RECORD = ALARM_RECORD_TYPE
+INTERLOCK_RECORD = INTERLOCK_RECORD_TYPE
 #: The journal, for the audit entry of its CSV export.
 JOURNAL_RECORD = "alarm_journal"
 #: Alarms no one may shelve: a safety interlock and the integrity of the records.

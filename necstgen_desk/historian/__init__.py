@@ -19,7 +19,8 @@ Qt-free. How the parts fit:
   differentials (``coverage``).
 - ``retention``: each tier kept as long as :class:`RetentionPolicy` says;
   raw samples of critical differentials only leave through
-  :func:`archive_raw` (QA or administrator, CSV + sha256, logged, audited).
+  :func:`archive_raw` (``Permission.ARCHIVE_HISTORIAN``: QA or administrator;
+  CSV + sha256, logged and audited, not a signature).
 
 Tables (migration r0003_historian): ``hist_points``, ``hist_raw``,
 ``hist_1m``, ``hist_15m``, ``hist_archive_log`` (append-only).

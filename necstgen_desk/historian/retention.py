@@ -7,10 +7,17 @@
   Raw samples of critical differentials (``hist_points.critical``) are never
   touched: GMP asks that their record is kept.
 - :func:`archive_raw` is the only way raw samples of a critical point leave:
-  a QA or administrator account exports them to a CSV file with its sha256,
-  then — in one transaction — the rows are deleted, the archive is logged
-  and an audit entry names the file and its hash. If the rows changed
-  between the export and the delete, nothing is deleted.
+  an account holding ``Permission.ARCHIVE_HISTORIAN`` (QA, administrators;
+  ADR 0003) exports them to a CSV file with its sha256, then — in one
+  transaction — the rows are deleted, the archive is logged and an audit
+  entry names the file and its hash. If the rows changed between the export
+  and the delete, nothing is deleted. A refusal is audited
+  (``permission_denied``), as in the services.
+
+The archive is not an electronic signature: it is data management, not a
+GMP record someone vouches for (administrators hold it, and they sign no GMP
+record), and it is traced by its audit entry, its ``hist_archive_log`` row
+and the CSV's sha256 instead (ADR 0003).
 """
 
 from __future__ import annotations
@@ -39,14 +46,13 @@ from necstgen_desk.historian.model import (
 )
 from necstgen_desk.historian.store import POINTS, RAW, ROLLUP_TABLES
 from necstgen_desk.records.errors import PermissionDenied, RuleViolation
-from necstgen_desk.records.roles import Role
+from necstgen_desk.records.roles import Permission, Role, require
 from necstgen_desk.storage.audit import SYSTEM_USER, append_audit
 from necstgen_desk.storage.engine import for_reading
-from necstgen_desk.storage.models import HistArchiveLog
+from necstgen_desk.storage.models import NAME_LENGTH, HistArchiveLog
 
 __all__ = [
     "ARCHIVE_ACTION",
-    "ARCHIVE_ROLES",
     "Actor",
     "ArchiveReport",
     "RetentionReport",
@@ -62,11 +68,6 @@ POINTS_PER_TRANSACTION = 200
 EXPORT_CHUNK = 50_000
 ARCHIVE_ACTION = "archive_purge"
 ARCHIVE_RECORD_TYPE = HistArchiveLog.RECORD_TYPE
-#: Who may archive and purge raw samples. Stand-in until ``records.roles`` has a
-#: ``Permission`` for it (QA and administrators: data management, not a
-#: signature on a GMP record).
-ARCHIVE_ROLES: frozenset[Role] = frozenset({Role.QA, Role.ADMIN})
-_ARCHIVE_DESCRIPTION = "archive and purge historian raw samples"
 _DAY_S = 86_400.0
 
 
@@ -176,18 +177,22 @@ def apply_retention(
 # ---------------------------------------------------------------- archive
 
 
-def _refuse(engine: Engine, actor: Actor, point_id: str) -> PermissionDenied:
-    allowed = [role.display_name for role in Role if role in ARCHIVE_ROLES]
-    with Session(engine) as session, session.begin():
-        append_audit(
-            session,
-            username=actor.username,
-            action="permission_denied",
-            record_type=ARCHIVE_RECORD_TYPE,
-            record_id=point_id,
-            reason=f"attempted to {_ARCHIVE_DESCRIPTION}",
-        )
-    return PermissionDenied(actor.username, actor.role.display_name, _ARCHIVE_DESCRIPTION, allowed)
+def _require_permission(engine: Engine, actor: Actor, point_id: str) -> None:
+    """:func:`records.roles.require`; a refusal is audited as ``permission_denied``
+    (committed on its own, like the services' refusals) and raised."""
+    try:
+        require(actor.role, Permission.ARCHIVE_HISTORIAN, username=actor.username)
+    except PermissionDenied as error:
+        with Session(engine) as session, session.begin():
+            append_audit(
+                session,
+                username=actor.username,
+                action="permission_denied",
+                record_type=ARCHIVE_RECORD_TYPE,
+                record_id=point_id[:NAME_LENGTH] or "(none)",
+                reason=f"attempted to archive and purge the raw samples of {point_id}: {error}",
+            )
+        raise
 
 
 def _rows(
@@ -262,14 +267,15 @@ def archive_raw(
     purge them, log the archive and audit it (file name and sha256), all in one
     transaction after the file is safely written.
 
-    Refused (:class:`PermissionDenied`, audited) unless the actor is QA or an
-    administrator; refused (:class:`RuleViolation`) without a reason, for an
-    existing file, or when the rows changed between export and purge. A file
-    ``<path>.sha256`` (``sha256sum`` format) is written next to the CSV.
+    Refused (:class:`PermissionDenied`, audited) unless the actor's role holds
+    :attr:`Permission.ARCHIVE_HISTORIAN` (QA, administrators); refused
+    (:class:`RuleViolation`) without a reason, for an existing file, or when
+    the rows changed between export and purge. A file ``<path>.sha256``
+    (``sha256sum`` format) is written next to the CSV. Not signed: see the
+    module docstring.
     """
     target = Path(path)
-    if actor.role not in ARCHIVE_ROLES:
-        raise _refuse(engine, actor, point_id)
+    _require_permission(engine, actor, point_id)
     if not reason or not reason.strip():
         raise RuleViolation("Archive refused", "a reason is required for every purge")
     if target.exists():

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     MANAGE_QUALIFICATIONS = "manage_qualifications"
     CORRECT_RECORD = "correct_record"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
+    ARCHIVE_HISTORIAN = "archive_historian"
     ACKNOWLEDGE_ALARM = "acknowledge_alarm"
     SHELVE_ALARM = "shelve_alarm"
     ACKNOWLEDGE_INTERLOCK_FAULT = "acknowledge_interlock_fault"
@@ -76,6 +77,9 @@ _DESCRIPTIONS: Mapping[Permission, str] = {
     Permission.MANAGE_QUALIFICATIONS: "manage gowning qualifications",
     Permission.CORRECT_RECORD: "correct a logbook record by adding a new version",
     Permission.VIEW_AUDIT_TRAIL: "view the audit trail and export it as CSV",
+    Permission.ARCHIVE_HISTORIAN: (
+        "archive and purge raw historian data (with an audited CSV file and its sha256)"
+    ),
     Permission.ACKNOWLEDGE_ALARM: "acknowledge alarms",
     Permission.SHELVE_ALARM: "shelve alarms",
     Permission.ACKNOWLEDGE_INTERLOCK_FAULT: "acknowledge and reset interlock faults",
@@ -85,7 +89,9 @@ _DESCRIPTIONS: Mapping[Permission, str] = {
 }
 
 #: Actions that are electronic signatures (issue 3): release, verify a cleaning,
-#: acknowledge an interlock fault, shelve an alarm, correct a record.
+#: acknowledge an interlock fault, shelve an alarm, correct a record. Archiving
+#: raw historian data is not one: it is data management (administrators hold it
+#: and sign no GMP record), traced by its audit entry and the CSV's sha256.
 SIGNED_PERMISSIONS: frozenset[Permission] = frozenset(
     {
         Permission.VERIFY_CLEANING,
@@ -143,11 +149,12 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 _P.MANAGE_QUALIFICATIONS,
                 _P.CORRECT_RECORD,
                 _P.VIEW_AUDIT_TRAIL,
+                _P.ARCHIVE_HISTORIAN,
                 _P.ACKNOWLEDGE_ALARM,
                 _P.SHELVE_ALARM,
             }
         ),
-        Role.ADMIN: frozenset({_P.VIEW_AUDIT_TRAIL, _P.MANAGE_USERS}),
+        Role.ADMIN: frozenset({_P.VIEW_AUDIT_TRAIL, _P.ARCHIVE_HISTORIAN, _P.MANAGE_USERS}),
     }
 )
 

@@ -130,8 +130,9 @@ class AuditService:
         limit: int = 1000,
     ) -> builtins.list[AuditView]:
         """Entries newest first, filtered by time (``since <= at < until``), user,
-        room (entries about that room's records and their signatures) and
-        record type."""
+        room (entries about that room's records and their signatures, and
+        people's actions on its alarms and, for an airlock, its interlock:
+        :func:`~necstgen_desk.storage.repo.room_condition`) and record type."""
         filters = AuditFilters(
             since=since, until=until, username=username, room_id=room_id, record_type=record_type
         )

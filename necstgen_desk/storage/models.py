@@ -309,6 +309,11 @@ class Setting(Base):
 
 
 ALARM_ID_LENGTH = 128
+#: Audit record types of people's actions on alarms (``necstgen_desk.alarms.service``):
+#: an alarm, by its id (cut to ``NAME_LENGTH``), and an airlock's interlock, by
+#: the airlock id (which is the airlock's space id).
+ALARM_RECORD_TYPE = "alarm"
+INTERLOCK_RECORD_TYPE = "interlock"
 
 
 class AlarmJournalEntry(Base):

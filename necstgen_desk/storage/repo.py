@@ -38,9 +38,12 @@ from necstgen_desk.records.signatures import SignatureMeaning
 from necstgen_desk.storage.audit import append_audit, format_value
 from necstgen_desk.storage.errors import ReasonRequired
 from necstgen_desk.storage.models import (
+    ALARM_RECORD_TYPE,
+    INTERLOCK_RECORD_TYPE,
     MODELS_BY_RECORD_TYPE,
     NAME_LENGTH,
     VERSIONED_MODELS,
+    AlarmJournalEntry,
     AuditEntry,
     Base,
     CleaningRecord,
@@ -330,11 +333,21 @@ def list_audit_entries(
 
 def room_condition(room_id: str) -> ColumnElement[bool]:
     """Audit entries about a room: its status entries, cleanings (and their
-    verifications), gowning records, and the signatures of any of these."""
+    verifications), gowning records, the journal rows of its alarms, and the
+    signatures of any of these (a shelving, an interlock-fault acknowledgement);
+    people's actions on its alarms (record type ``alarm``: acknowledge, shelve,
+    unshelve, acknowledge an interlock fault, and their refusals) and, for an
+    airlock, on its interlock (record type ``interlock``: reset, refusals).
+
+    An alarm is the room's when the alarm journal places it there (its
+    ``room_id``, the room the alarm definitions give: a point's space, a door's
+    airlock or inner side, an airlock itself). An airlock's id is its space id,
+    and its interlock's room is the airlock itself."""
 
     def ids(model: type[Base], *where: ColumnElement[bool]) -> Select[Any]:
         return select(cast_text(_col(model, "id"))).where(*where)
 
+    journal_in_room = AlarmJournalEntry.room_id == room_id
     in_room = {
         RoomStatusEntry.RECORD_TYPE: ids(RoomStatusEntry, RoomStatusEntry.room_id == room_id),
         CleaningRecord.RECORD_TYPE: ids(CleaningRecord, CleaningRecord.room_id == room_id),
@@ -345,7 +358,10 @@ def room_condition(room_id: str) -> ColumnElement[bool]:
                 select(CleaningRecord.id).where(CleaningRecord.room_id == room_id)
             ),
         ),
+        AlarmJournalEntry.RECORD_TYPE: ids(AlarmJournalEntry, journal_in_room),
     }
+    # Audit entries name an alarm by its id cut to fit (services.audit_id).
+    alarms = select(func.substr(AlarmJournalEntry.alarm_id, 1, NAME_LENGTH)).where(journal_in_room)
     signed = select(cast_text(_col(Signature, "id"))).where(
         or_(
             *(
@@ -360,6 +376,8 @@ def room_condition(room_id: str) -> ColumnElement[bool]:
             for kind, subquery in in_room.items()
         ),
         and_(AuditEntry.record_type == Signature.RECORD_TYPE, AuditEntry.record_id.in_(signed)),
+        and_(AuditEntry.record_type == ALARM_RECORD_TYPE, AuditEntry.record_id.in_(alarms)),
+        and_(AuditEntry.record_type == INTERLOCK_RECORD_TYPE, AuditEntry.record_id == room_id),
     )
 
 

@@ -31,6 +31,7 @@ from ui.account_dialogs import (
     LoginDialog,
     UserAdminDialog,
 )
+from ui.audit_viewer import AuditViewer
 from ui.forms import AsyncDialog
 from ui.main_window import MainWindow
 from ui.records_desk import RecordsDesk
@@ -212,6 +213,20 @@ class Harness:
         self.type(dialog.password, user[2])
         self.click(dialog.ok_button)
         return dialog
+
+    def open_audit_viewer(self) -> AuditViewer:
+        """Records → Audit trail… as the logged-in person; waits for the first entries."""
+        self.desk.audit_action.trigger()
+        viewer = self.desk.audit_viewer
+        assert isinstance(viewer, AuditViewer)
+        self.qtbot.waitUntil(lambda: viewer.model.rowCount() > 0, timeout=5000)
+        return viewer
+
+    def apply_audit_filters(self, viewer: AuditViewer) -> None:
+        """Click "Apply filters" and wait for the entries to load again."""
+        before = viewer.reloader.loads
+        self.click(viewer.apply_button)
+        self.qtbot.waitUntil(lambda: viewer.reloader.loads > before, timeout=5000)
 
     @property
     def panel(self) -> RoomLogbookPanel:

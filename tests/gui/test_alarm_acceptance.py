@@ -36,7 +36,6 @@ from tests.integration.alarms.conftest import FAST_BACKOFF
 from tests.integration.alarms.test_acceptance import EXPECTED, scenario_site
 from ui.alarm_desk import AlarmDesk
 from ui.alarm_list import AcknowledgeDialog
-from ui.audit_viewer import AuditViewer
 from ui.horn import Horn, SilentSound
 from ui.interlock_view import CommentDialog, ResetDialog
 from ui.main_window import MainWindow
@@ -181,10 +180,7 @@ def test_the_demo_scenario_is_worked_from_the_gui_with_the_right_roles(plant: Pl
 
     # The audit viewer shows each step.
     h.switch_to(ADMIN)
-    h.desk.audit_action.trigger()
-    viewer = h.desk.audit_viewer
-    assert isinstance(viewer, AuditViewer)
-    h.qtbot.waitUntil(lambda: viewer.model.rowCount() > 0, timeout=5000)
+    viewer = h.open_audit_viewer()
     rows = list(
         zip(
             viewer.model.column_texts("User"),

@@ -8,6 +8,7 @@ clicked and typed, and the audit trail is read back.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
@@ -15,8 +16,9 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QLabe
 
 from necstgen_desk.alarms.model import AlarmState, Priority
 from necstgen_desk.records.roles import Role
+from necstgen_desk.services import SignatureRequest
 from tests.gui.alarm_support import LEAD, MAINT, AlarmHarness
-from tests.gui.records_support import OPERATOR
+from tests.gui.records_support import ADMIN, OPERATOR
 from ui.alarm_list import AcknowledgeDialog, AlarmColumn, ShelveDialog, StateFilter
 from ui.forms import ReasonDialog
 from ui.horn import Horn
@@ -416,3 +418,50 @@ def test_the_alarm_history_filters_and_exports(alarm_harness: AlarmHarness, tmp_
     exported = h.audit(record_type="alarm_journal")
     assert [(a.username, a.action) for a in exported] == [("olga", "export_csv")]
     assert not shiboken6.isValid(chooser) or not chooser.isVisible()
+
+
+def test_the_audit_viewer_filters_alarm_and_interlock_actions_by_room(
+    alarm_harness: AlarmHarness,
+) -> None:
+    h = alarm_harness
+    h.create_first_admin()
+    h.make_users((OPERATOR, Role.OPERATOR), (MAINT, Role.MAINTENANCE))
+    service = h.desk.alarm_service
+    assert service is not None
+
+    def act(call: Callable[..., object], *args: object) -> None:
+        """A use case as the logged-in person (the screens for it are tested above)."""
+        session = h.desk.session
+        assert session is not None
+        h.run(h.desk.worker.call(call, session, *args))
+
+    h.switch_to(OPERATOR, first_time=True)
+    h.feed("B-02.dp", 2.0)
+    h.feed("C-01.rh", 58.0)
+    h.settle()
+    h.wait_listed("B-02.dp/action", "C-01.rh/alert")
+    act(service.acknowledge, ["B-02.dp/action", "C-01.rh/alert"], "seen")
+    latch_forced_open(h)
+    h.switch_to(MAINT, first_time=True)
+    signature = SignatureRequest(password=MAINT[2], username=MAINT[0])
+    act(service.acknowledge_interlock_fault, "PAL-03", "closer replaced", signature)
+    h.wait_state(FAULT, S.ACKNOWLEDGED)
+
+    h.switch_to(ADMIN)
+    viewer = h.open_audit_viewer()
+
+    def shown(room: str) -> list[tuple[str, str, str]]:
+        h.pick(viewer.room, room)
+        h.apply_audit_filters(viewer)
+        columns = ("Record type", "Action", "Record")
+        return list(zip(*(viewer.model.column_texts(c) for c in columns), strict=True))
+
+    assert shown("B-02") == [("Alarm", "acknowledge_alarm", "B-02.dp/action")]
+    assert shown("C-01") == [("Alarm", "acknowledge_alarm", "C-01.rh/alert")]
+    airlock = shown("PAL-03")  # newest first: the acknowledgement, then its signature
+    assert [(t, a) for t, a, _r in airlock] == [
+        ("Alarm", "acknowledge_interlock_fault"),
+        ("Signature", "sign"),
+    ]
+    assert airlock[0][2] == FAULT
+    assert shown("B-03") == []  # the room behind the airlock

@@ -18,7 +18,6 @@ from necstgen_desk.records.lifecycle import RoomAction, RoomStatus
 from necstgen_desk.records.roles import Role
 from tests.gui.records_support import ADMIN, OPERATOR, OPERATOR_2, QA, Harness
 from ui.account_dialogs import LoginDialog, UserAdminDialog
-from ui.audit_viewer import AuditViewer
 from ui.forms import AsyncDialog
 from ui.lock import CoverState
 from ui.qualifications import QualificationFormDialog, QualificationsDialog
@@ -239,15 +238,10 @@ def test_a_newcomer_runs_the_records_from_the_gui_alone(
 
     # 12. QA finds every step in the audit viewer, and exports it as CSV.
     h.switch_to(QA)
-    desk.audit_action.trigger()
-    viewer = desk.audit_viewer
-    assert isinstance(viewer, AuditViewer)
-    h.qtbot.waitUntil(lambda: viewer.model.rowCount() > 0, timeout=5000)
+    viewer = h.open_audit_viewer()
     h.pick(viewer.room, ROOM)
     h.pick(viewer.record_type, "Room status")
-    before = viewer.reloader.loads
-    h.click(viewer.apply_button)
-    h.qtbot.waitUntil(lambda: viewer.reloader.loads > before, timeout=5000)
+    h.apply_audit_filters(viewer)
     statuses = [value for value in viewer.model.column_texts("New value") if '"status"' in value]
     for status in ("cleaning", "cleaned", "released", "in_operation", "to_be_cleaned"):
         assert any(f'"status":"{status}"' in value for value in statuses), status
@@ -256,9 +250,7 @@ def test_a_newcomer_runs_the_records_from_the_gui_alone(
     assert all(t[-6] in "+-" and t[-3] == ":" for t in times)  # local time with the offset
 
     h.pick(viewer.record_type, "All record types")
-    before = viewer.reloader.loads
-    h.click(viewer.apply_button)
-    h.qtbot.waitUntil(lambda: viewer.reloader.loads > before, timeout=5000)
+    h.apply_audit_filters(viewer)
     types = set(viewer.model.column_texts("Record type"))
     assert {"Room status", "Cleaning", "Cleaning verification", "Signature"} <= types
     actions = viewer.model.column_texts("Action")

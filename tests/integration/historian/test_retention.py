@@ -1,6 +1,7 @@
 """Retention per tier never purges the raw record of critical differentials; the
-explicit archive step is permitted to QA and administrators only, writes a CSV
-with its sha256, purges, and is logged and audited."""
+explicit archive step is permitted to the roles holding
+``Permission.ARCHIVE_HISTORIAN`` (QA and administrators) only, writes a CSV with
+its sha256, purges, and is logged and audited."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from necstgen_desk.historian import (
     archive_raw,
 )
 from necstgen_desk.records.errors import PermissionDenied, RuleViolation
-from necstgen_desk.records.roles import Role
+from necstgen_desk.records.roles import Permission, Role, roles_allowed
 from necstgen_desk.storage.audit import verify_chain
 from necstgen_desk.storage.errors import AppendOnlyViolation
 from necstgen_desk.storage.models import AuditEntry, HistArchiveLog
@@ -105,15 +106,24 @@ def test_a_site_policy_marks_a_point_critical_too(engine: Engine) -> None:
     assert _times(engine, "B-01.t")[0] > first
 
 
+ARCHIVERS = roles_allowed(Permission.ARCHIVE_HISTORIAN)
+
+
+def test_qa_and_administrators_archive() -> None:
+    assert ARCHIVERS == (Role.QA, Role.ADMIN)
+
+
 @pytest.mark.usefixtures("history")
+@pytest.mark.parametrize("role", [r for r in Role if r not in ARCHIVERS], ids=str)
 def test_archive_is_for_qa_and_administrators_and_refusals_are_audited(
-    engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path, role: Role
 ) -> None:
-    operator = Person("olga", Role.OPERATOR)
-    with pytest.raises(PermissionDenied, match="only QA or Administrator may"):
+    person = Person("olga", role)
+    with pytest.raises(PermissionDenied, match=r"only QA or Administrator may\.$") as caught:
         archive_raw(
-            engine, operator, "B-01.dp", T0 + 50 * DAY, tmp_path / "a.csv", reason="full disk"
+            engine, person, "B-01.dp", T0 + 50 * DAY, tmp_path / "a.csv", reason="full disk"
         )
+    assert caught.value.role == role.display_name
     assert not (tmp_path / "a.csv").exists()
     assert _times(engine, "B-01.dp")[0] == T0
     with Session(engine) as session:
@@ -125,15 +135,23 @@ def test_archive_is_for_qa_and_administrators_and_refusals_are_audited(
         "hist_archive",
         "B-01.dp",
     )
+    assert entry.reason == (
+        f"attempted to archive and purge the raw samples of B-01.dp: {caught.value}"
+    )
+    assert verify_chain(engine).ok
 
 
 @pytest.mark.usefixtures("history")
-def test_archive_exports_hashes_purges_logs_and_audits(engine: Engine, tmp_path: Path) -> None:
-    qa = Person("quinn", Role.QA)
+@pytest.mark.parametrize(
+    "actor", [Person("quinn", Role.QA), Person("ada", Role.ADMIN)], ids=lambda p: p.role.value
+)
+def test_archive_exports_hashes_purges_logs_and_audits(
+    engine: Engine, tmp_path: Path, actor: Person
+) -> None:
     until = T0 + 50 * DAY
     expected = [t for t in _times(engine, "B-01.dp") if t < until]
     path = tmp_path / "B-01.dp-archive.csv"
-    report = archive_raw(engine, qa, "B-01.dp", until, path, reason="annual archive to the LIMS")
+    report = archive_raw(engine, actor, "B-01.dp", until, path, reason="annual archive to the LIMS")
 
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert report.sha256 == digest and report.rows == len(expected)
@@ -154,7 +172,7 @@ def test_archive_exports_hashes_purges_logs_and_audits(engine: Engine, tmp_path:
     assert log_entry is not None and audit is not None
     assert (log_entry.action, log_entry.username, log_entry.sha256, log_entry.rows) == (
         "archive",
-        "quinn",
+        actor.username,
         digest,
         len(expected),
     )
@@ -169,11 +187,11 @@ def test_archive_exports_hashes_purges_logs_and_audits(engine: Engine, tmp_path:
     assert verify_chain(engine).ok
 
     with pytest.raises(RuleViolation, match="already exists"):
-        archive_raw(engine, qa, "B-01.dp", NOW, path, reason="again")
+        archive_raw(engine, actor, "B-01.dp", NOW, path, reason="again")
     with pytest.raises(RuleViolation, match="reason is required"):
-        archive_raw(engine, qa, "B-01.dp", NOW, tmp_path / "b.csv", reason=" ")
+        archive_raw(engine, actor, "B-01.dp", NOW, tmp_path / "b.csv", reason=" ")
     with pytest.raises(RuleViolation, match="no point"):
-        archive_raw(engine, qa, "nobody", NOW, tmp_path / "c.csv", reason="x")
+        archive_raw(engine, actor, "nobody", NOW, tmp_path / "c.csv", reason="x")
 
     # The archive log is append-only, like every GMP record.
     with pytest.raises(AppendOnlyViolation), engine.begin() as connection:

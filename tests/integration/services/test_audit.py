@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from necstgen_desk.alarms.model import AlarmState
 from necstgen_desk.records.lifecycle import RoomAction, RoomStatus
 from necstgen_desk.services import PermissionDenied
 from necstgen_desk.services.audit import CSV_COLUMNS
-from tests.integration.services.helpers import T0, Env
+from tests.integration.alarms.test_service import FAULT, Rig, rig
+from tests.integration.services.helpers import SITE, T0, Env, sign
+
+__all__ = ["rig"]  # the alarm service's test rig, on this folder's databases
 
 
 def test_the_trail_is_for_shift_leads_qa_and_administrators(env: Env) -> None:
@@ -127,3 +132,64 @@ def test_an_export_of_the_whole_trail_matches_the_query(env: Env, tmp_path: Path
 def test_an_unknown_export_filter_is_an_error(env: Env, tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="unknown filters: room"):
         env.records.audit.export_csv(env["qa1"], tmp_path / "x.csv", room="B-01")  # type: ignore[call-arg]
+
+
+def test_the_room_filter_covers_the_actions_on_its_alarms_and_its_interlock(rig: Rig) -> None:
+    """Alarm actions (record type ``alarm``) belong to the alarm's room in the
+    journal: a point's space, a door's room, an airlock; interlock actions
+    (``interlock``) to the airlock. Signatures of shelving and of an interlock
+    acknowledgement go with them. Both backends."""
+    op1, lead, maint, admin = (rig.env[n] for n in ("op1", "lead", "maint", "admin"))
+    rig.feed("B-02.dp", 2.0)  # B-02: action and alert
+    rig.feed("C-01.rh", 58.0)  # C-01: alert
+    rig.feed("C-01-D.closed", False)  # C-01's door, held open
+    rig.settle()
+    door = "C-01-D/door_held_open"
+    assert rig.state(door) is AlarmState.UNACKNOWLEDGED
+    rig.service.acknowledge(op1, ["B-02.dp/action", "C-01.rh/alert", door], "seen")
+    rig.service.shelve(lead, "B-02.dp/alert", "filter change", timedelta(hours=1), sign(lead))
+    rig.service.unshelve(lead, "B-02.dp/alert", "filter changed")
+    with pytest.raises(PermissionDenied):
+        rig.service.acknowledge(admin, ["B-02.dp/alert"], "seen")
+    rig.latch_forced_open()  # PAL-01
+    with pytest.raises(PermissionDenied):
+        rig.service.request_reset(op1, "PAL-01", "let me in")
+    rig.service.acknowledge_interlock_fault(maint, "PAL-01", "closer replaced", sign(maint))
+    rig.service.request_reset(maint, "PAL-01", "reset after repair")
+    audit, qa = rig.env.records.audit, rig.env["qa1"]
+
+    def in_room(room_id: str) -> list[tuple[str, str, str]]:
+        rows = audit.query(qa, room_id=room_id)
+        return [(e.username, e.action, e.record_id) for e in reversed(rows)]
+
+    def signed(room_id: str) -> list[str]:
+        rows = audit.query(qa, room_id=room_id)
+        return [json.loads(e.new_value or "{}")["meaning"] for e in rows if e.action == "sign"]
+
+    assert [s for s in in_room("B-02") if s[1] != "sign"] == [
+        ("op1", "acknowledge_alarm", "B-02.dp/action"),
+        ("lead", "shelve_alarm", "B-02.dp/alert"),
+        ("lead", "unshelve_alarm", "B-02.dp/alert"),
+        ("admin", "permission_denied", "B-02.dp/alert"),
+    ]
+    assert signed("B-02") == ["shelved"]
+    assert in_room("C-01") == [
+        ("op1", "acknowledge_alarm", "C-01.rh/alert"),
+        ("op1", "acknowledge_alarm", door),
+    ]
+    assert [s for s in in_room("PAL-01") if s[1] != "sign"] == [
+        ("op1", "permission_denied", "PAL-01"),
+        ("maint", "acknowledge_interlock_fault", FAULT),
+        ("maint", "reset_interlock", "PAL-01"),
+    ]
+    assert signed("PAL-01") == ["acknowledged"]
+    for room_id in ("B-01", "C-02", "PAL-02"):  # the neighbours have none of it
+        assert in_room(room_id) == []
+    # Every alarm action is in exactly one room.
+    per_room = [
+        e.id
+        for space in SITE.spaces
+        for e in audit.query(qa, room_id=space.id, record_type="alarm")
+    ]
+    assert sorted(per_room) == sorted(e.id for e in audit.query(qa, record_type="alarm"))
+    assert len(per_room) == 7

@@ -9,14 +9,17 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from necstgen_desk.alarms.model import AlarmEvent, AlarmKind, AlarmState, Priority
 from necstgen_desk.records.lifecycle import RoomStatus
 from necstgen_desk.records.roles import Role
 from necstgen_desk.records.signatures import SignatureMeaning
 from necstgen_desk.storage import repo
-from necstgen_desk.storage.audit import verify_chain
+from necstgen_desk.storage.audit import append_audit, verify_chain
 from necstgen_desk.storage.engine import for_reading
 from necstgen_desk.storage.errors import ReasonRequired
 from necstgen_desk.storage.models import (
+    NAME_LENGTH,
+    AlarmJournalEntry,
     AuditEntry,
     CleaningRecord,
     GowningRecord,
@@ -268,3 +271,72 @@ def test_audit_entries_of_a_room(session: Session) -> None:
         ("cleaning_record", "x"),
     }
     assert repo.list_audit_entries(session, room_id="C-99") == []
+
+
+def _journal_row(alarm_id: str, room_id: str | None, seq: int) -> AlarmJournalEntry:
+    return AlarmJournalEntry(
+        seq=seq,
+        at=T0,
+        alarm_id=alarm_id,
+        kind=AlarmKind.LIMIT,
+        source=alarm_id.partition("/")[0],
+        room_id=room_id,
+        priority=Priority.HIGH,
+        event=AlarmEvent.SHELVE,
+        from_state=AlarmState.UNACKNOWLEDGED,
+        to_state=AlarmState.SHELVED,
+        active=True,
+        message="limit exceeded",
+        username="lead",
+    )
+
+
+def test_audit_entries_of_a_room_include_its_alarms_and_its_interlock(session: Session) -> None:
+    """Alarm actions belong to the room the alarm journal gives the alarm (even for
+    an id longer than an audit record id), interlock actions to the airlock."""
+    signer = factories.user(session, "lead", Role.SHIFT_LEAD)
+    long_id = "B-01." + "x" * 55 + "/action"  # 67 characters: cut to 64 in the audit trail
+    rows = {
+        "B-01.dp/action": _journal_row("B-01.dp/action", "B-01", 1),
+        long_id: _journal_row(long_id, "B-01", 2),
+        "B-02.dp/action": _journal_row("B-02.dp/action", "B-02", 3),
+        "PLC-1/link_lost": _journal_row("PLC-1/link_lost", None, 4),
+    }
+    session.add_all(rows.values())
+    session.flush()
+    shelved = repo.sign_record(
+        session, rows["B-01.dp/action"], signer=signer, meaning=SignatureMeaning.SHELVED
+    )
+    for alarm_id in rows:
+        append_audit(
+            session,
+            username="lead",
+            action="shelve_alarm",
+            record_type="alarm",
+            record_id=alarm_id[:NAME_LENGTH],
+            reason="filter change",
+        )
+    for airlock in ("PAL-01", "PAL-02"):
+        append_audit(
+            session,
+            username="maint",
+            action="reset_interlock",
+            record_type="interlock",
+            record_id=airlock,
+            reason="closer replaced",
+        )
+    session.commit()
+
+    def in_room(room_id: str) -> list[tuple[str, str]]:
+        entries = repo.list_audit_entries(session, room_id=room_id, newest_first=False)
+        return [(e.record_type, e.record_id) for e in entries]
+
+    assert in_room("B-01") == [
+        ("signature", str(shelved.id)),
+        ("alarm", "B-01.dp/action"),
+        ("alarm", long_id[:NAME_LENGTH]),
+    ]
+    assert in_room("B-02") == [("alarm", "B-02.dp/action")]
+    assert in_room("PAL-01") == [("interlock", "PAL-01")]
+    assert in_room("PAL-02") == [("interlock", "PAL-02")]
+    assert in_room("C-01") == []

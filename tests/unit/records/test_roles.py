@@ -29,6 +29,7 @@ set_maintenance                      .        x          x           x  .
 manage_qualifications                .        .          .           x  .
 correct_record                       x        x          .           x  .
 view_audit_trail                     .        x          .           x  x
+archive_historian                    .        .          .           x  x
 acknowledge_alarm                    x        x          x           x  .
 shelve_alarm                         .        x          .           x  .
 acknowledge_interlock_fault          .        .          x           .  .
@@ -89,10 +90,22 @@ def test_roles_allowed_in_role_order() -> None:
     assert roles_allowed(Permission.RELEASE_ROOM) == (Role.QA,)
     assert roles_allowed(Permission.VIEW_AUDIT_TRAIL) == (Role.SHIFT_LEAD, Role.QA, Role.ADMIN)
     assert roles_allowed(Permission.ACKNOWLEDGE_INTERLOCK_FAULT) == (Role.MAINTENANCE,)
+    assert roles_allowed(Permission.ARCHIVE_HISTORIAN) == (Role.QA, Role.ADMIN)
 
 
 def test_administrators_sign_no_gmp_record() -> None:
     assert not ROLE_PERMISSIONS[Role.ADMIN] & SIGNED_PERMISSIONS
+
+
+def test_archiving_historian_data_is_audited_data_management_not_a_signature() -> None:
+    # Administrators hold it, and they sign no GMP record (ADR 0003).
+    assert not Permission.ARCHIVE_HISTORIAN.needs_signature
+    with pytest.raises(
+        PermissionDenied,
+        match=r"^olga \(Operator\) may not archive and purge raw historian data .*: "
+        r"only QA or Administrator may\.$",
+    ):
+        require(Role.OPERATOR, Permission.ARCHIVE_HISTORIAN, username="olga")
 
 
 def test_signed_permissions_are_the_five_of_the_issue() -> None:
@@ -120,6 +133,7 @@ def test_describe_role_marks_signatures() -> None:
     )
     assert describe_role(Role.ADMIN) == [
         "May view the audit trail and export it as CSV.",
+        "May archive and purge raw historian data (with an audited CSV file and its sha256).",
         "May manage user accounts: create, change role, disable, unlock, reset password.",
     ]
 
