@@ -7,6 +7,8 @@ a coil write goes through the poller that owns the PLC's link.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from hal.poller import Backoff, CoilWriteError, Poller
 from necstgen_desk.live import PointStore
@@ -16,11 +18,24 @@ from necstgen_desk.site import Site
 class Facility:
     """Owns the pollers of a site; the store is the one place their samples land."""
 
-    def __init__(self, site: Site, *, backoff: Backoff | None = None) -> None:
+    def __init__(
+        self,
+        site: Site,
+        *,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``clock`` stamps the samples (epoch seconds; default: the wall clock)."""
         self.site = site
         self.store = PointStore([p.id for p in site.points], [plc.id for plc in site.plcs])
         self.pollers = {
-            plc.id: Poller(plc, self.store.publish, self.store.set_link, backoff=backoff)
+            plc.id: Poller(
+                plc,
+                self.store.publish,
+                self.store.set_link,
+                backoff=backoff,
+                clock=clock,
+            )
             for plc in site.plcs
         }
         for poller in self.pollers.values():

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from necstgen_desk.clock import MIN_SCAN_PERIOD_S, FacilityClock
 from necstgen_desk.site.model import Site
 
 __all__ = ["SimulatorProcess", "SimulatorStartError", "with_endpoints"]
@@ -189,6 +190,22 @@ def _parse_endpoints(line: bytes) -> dict[str, tuple[str, int]]:
             raise ValueError(f"endpoint of {plc_id!r} is not [host, port]")
         endpoints[plc_id] = (value[0], value[1])
     return endpoints
+
+
+def paced_scans(site: Site, clock: FacilityClock) -> Site:
+    """A copy of the site whose PLC scans keep pace with a time-lapse clock.
+
+    At ``--speed N`` each PLC is scanned N times as often (at most every
+    :data:`~necstgen_desk.clock.MIN_SCAN_PERIOD_S`), so the plant is sampled as
+    densely in its own time as a real site is. Speed 1 leaves the site as it is.
+    """
+    if not clock.time_lapse:
+        return site
+    plcs = tuple(
+        replace(plc, scan_period_s=clock.paced(plc.scan_period_s, MIN_SCAN_PERIOD_S))
+        for plc in site.plcs
+    )
+    return replace(site, plcs=plcs)
 
 
 def with_endpoints(site: Site, endpoints: Mapping[str, tuple[str, int]]) -> Site:

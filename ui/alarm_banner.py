@@ -17,7 +17,6 @@ times a second at most (the alarm desk schedules :meth:`AlarmBanner.refresh`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -328,10 +327,11 @@ class AlarmBanner(QFrame):
         if not flood.active:
             self.flood_label.hide()
             return
-        since = flood.since.timestamp() if flood.since is not None else time.time()
+        now = self.engine.now()
+        since = flood.since.timestamp() if flood.since is not None else now
         self.flood_label.setText(
             f"⚑ FLOOD {flood.new_in_window} new / {self.engine.policy.flood_window_min:g} min"
-            f" · {_clock(max(0.0, time.time() - since))}"
+            f" · {_clock(max(0.0, now - since))}"
         )
         self.flood_label.setToolTip(
             f"More than {self.engine.policy.flood_start} new alarms in "

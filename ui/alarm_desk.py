@@ -294,7 +294,7 @@ class AlarmDesk(QObject):
         A room that left operation less than the clean-up period ago is told In
         operation first, so the engine runs the countdown from the right moment.
         """
-        now = datetime.now(UTC)
+        now = datetime.fromtimestamp(self.engine.now(), UTC)
         for room_id, view in views.items():
             if room_id not in self.site.space_by_id:
                 continue
@@ -420,7 +420,7 @@ class AlarmDesk(QObject):
         async def sign(request: SignatureRequest) -> AlarmChange:
             return await context.call(service.shelve, session, alarm_id, reason, duration, request)
 
-        until = datetime.now(UTC) + duration
+        until = datetime.fromtimestamp(self.engine.now(), UTC) + duration
         signature = SignatureDialog(
             session,
             SignatureMeaning.SHELVED,

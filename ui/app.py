@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from necstgen_desk.alarms.engine import AlarmEngine
 from necstgen_desk.alarms.model import AlarmKind
+from necstgen_desk.clock import MIN_TICK_S, WALL_CLOCK, FacilityClock
 from necstgen_desk.historian import HistorianWriter, policies_for_site
 from necstgen_desk.historian.model import OverflowEpisode
 from necstgen_desk.live import PointStore
@@ -69,6 +70,7 @@ LOG_NAME = "necstgen-desk.log"
 _LOG_HANDLER_NAME = "necstgen-desk-file"
 _READY_POLL_S = 0.25
 SCREENSHOT_SIZE = (1600, 900)
+TICK_S = 0.25  # the alarm engine's tick on the facility's clock (delays, shelves, countdown)
 
 
 # ------------------------------------------------------------------ logging
@@ -200,6 +202,9 @@ class _Session:
         self.options = options
         self.site = site
         self.screenshot = options.screenshot
+        # A real site runs on the wall clock; the demo on its simulated plant's
+        # (faster with --speed: a time-lapse, ADR 0006).
+        self.clock = WALL_CLOCK if options.site_path is not None else FacilityClock(options.speed)
         self.simulator: SimulatorProcess | None = None
         self.facility: Facility | None = None
         self.window: MainWindow | None = None
@@ -237,17 +242,22 @@ class _Session:
             if started is None:
                 return EXIT_NO_PLC
             site = started
-        self.facility = Facility(site)
-        engine = AlarmEngine(site)
+        clock = self.clock
+        self.facility = Facility(site, clock=clock)
+        engine = AlarmEngine(site, clock=clock, time_lapse=clock.speed)
+        subtitle = "demo: simulated plant" if demo else ""
+        if clock.time_lapse:
+            subtitle += f", time-lapse ×{clock.speed:g}"
         window = MainWindow(
             site,
             self.facility.store,
             remember_geometry=self.screenshot is None,
-            subtitle="demo: simulated plant" if demo else "",
+            subtitle=subtitle,
+            time_note=clock.describe(),
         )
         self.window = window
         self.alarms = AlarmDesk(window, engine)
-        self.displays = DisplayDesk(window, engine=engine)  # room views and trends
+        self.displays = DisplayDesk(window, engine=engine, clock=clock)  # room views and trends
         window.closed.connect(self._closed.set)
         if self.screenshot is not None:
             window.resize(*SCREENSHOT_SIZE)  # the same picture on every machine
@@ -268,7 +278,7 @@ class _Session:
                 self._start_historian(site, config.db_url)
         self._detach_alarms = engine.attach(self.facility.store)
         self._alarm_ticks = asyncio.get_running_loop().create_task(
-            engine.run(), name="alarm engine ticks"
+            engine.run(clock.paced(TICK_S, MIN_TICK_S)), name="alarm engine ticks"
         )
         await self.facility.start()
         if self.screenshot is not None:
@@ -280,7 +290,10 @@ class _Session:
         """Record every sample in the records database, from the historian's own thread."""
         assert self.facility is not None
         writer = HistorianWriter(
-            db_url, policies=policies_for_site(site), on_overflow=self._historian_overflow
+            db_url,
+            policies=policies_for_site(site, time_lapse=self.clock.speed),
+            on_overflow=self._historian_overflow,
+            clock=self.clock,
         )
         writer.start()
         self.historian = writer
@@ -313,6 +326,7 @@ class _Session:
             clean_hold=timedelta(hours=policy.clean_hold_hours),
             sporicidal_rotation=timedelta(days=policy.sporicidal_rotation_days),
             qualification_months=policy.qualification_months,
+            clock=self.clock.utc,
         )
 
     async def _start_simulator(self) -> Site | None:
@@ -320,6 +334,7 @@ class _Session:
         from necstgen_desk.simprocess import (  # noqa: PLC0415 - only the demo needs it
             SimulatorProcess,
             SimulatorStartError,
+            paced_scans,
             with_endpoints,
         )
 
@@ -351,7 +366,9 @@ class _Session:
                 splash.close()
                 splash.deleteLater()
         log.info("demo simulator listening: %s", endpoints)
-        return with_endpoints(self.site, endpoints)
+        # In a time-lapse the PLCs are scanned as often in the plant's time as on
+        # a real site, so a door's 10 s dip is still seen (within MIN_SCAN_PERIOD_S).
+        return paced_scans(with_endpoints(self.site, endpoints), self.clock)
 
     async def _take_screenshot(self, window: MainWindow, path: Path) -> int:
         """Wait for live values in every room (at most ``after`` s), then save the PNG."""

@@ -105,8 +105,11 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         remember_geometry: bool = True,
         subtitle: str = "",
+        time_note: str = "",
         parent: QWidget | None = None,
     ) -> None:
+        """``time_note``: said in the status bar when the app's clock is not the
+        wall clock (a time-lapse demo, ADR 0006)."""
         super().__init__(parent)
         self.site = site
         self.store = store
@@ -133,6 +136,14 @@ class MainWindow(QMainWindow):
         self.live_label = QLabel(self)
         self.live_label.setObjectName("liveCount")
         bar.addWidget(self.live_label)
+        self.time_label: QLabel | None = None
+        if time_note:
+            self.time_label = QLabel(f"▶▶ {time_note}", self)
+            self.time_label.setObjectName("timeLapse")
+            self.time_label.setToolTip(
+                "Every time on screen and in the records is the simulated plant's"
+            )
+            bar.addPermanentWidget(self.time_label)
         for plc in site.plcs:
             indicator = LinkIndicator(plc, self)
             self.link_indicators[plc.id] = indicator

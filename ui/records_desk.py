@@ -26,7 +26,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -101,6 +101,8 @@ class RecordsConfig:
     qualification_months: int = DEFAULT_QUALIFICATION_MONTHS
     hold_check_ms: int = HOLD_CHECK_MS
     marks_refresh_ms: int = MARKS_REFRESH_MS
+    # The facility's clock (aware UTC): the wall clock, or a time-lapse demo's.
+    clock: Callable[[], datetime] = now_utc
 
 
 class SystemMessageBar(QFrame):
@@ -342,6 +344,7 @@ class RecordsDesk(QObject):
             qualification_months=self.config.qualification_months,
             blockers=AlarmReleaseBlockers(alarms.engine) if alarms is not None else NoBlockers(),
             cleanup_period=self.cleanup_period,
+            clock=self.config.clock,
         )
 
     @property

@@ -70,6 +70,7 @@ from hal.points import Quantity, Sample
 from necstgen_desk.alarms.engine import AlarmEngine, AlarmNotFound
 from necstgen_desk.alarms.journal import AlarmJournal
 from necstgen_desk.alarms.model import Alarm, AlarmEvent, Occupancy
+from necstgen_desk.clock import WALL_CLOCK, FacilityClock
 from necstgen_desk.historian import HistorianQuery, Series, policies_for_site
 from necstgen_desk.live import PointStore
 from necstgen_desk.records.lifecycle import RoomStatus
@@ -1120,7 +1121,7 @@ class DisplayDesk(QObject):
         *,
         engine: AlarmEngine | None = None,
         settings: QSettings | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: FacilityClock = WALL_CLOCK,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent if parent is not None else window)
@@ -1176,7 +1177,11 @@ class DisplayDesk(QObject):
         self.sources = TrendSources(
             self.site,
             desk.worker,
-            HistorianQuery(engine, policies=policies_for_site(self.site)),
+            HistorianQuery(
+                engine,
+                policies=policies_for_site(self.site, time_lapse=self._clock.speed),
+                clock=self._clock,
+            ),
             AlarmJournal(engine),
             records,
         )

@@ -75,6 +75,8 @@ _INT_RANGES: dict[DataType, tuple[int, int]] = {
     DataType.INT32: (-(2**31), 2**31 - 1),
     DataType.UINT32: (0, 2**32 - 1),
 }
+_TICK_S = 0.1  # real seconds between physics steps at speed 1
+_MIN_TICK_S = 0.01  # ... and at most 100 steps a real second when faster
 _MAX_TICK_GAP_S = 5.0  # a stalled loop does not make the plant jump further
 _CLOSE_TIMEOUT_S = 2.0
 
@@ -135,11 +137,11 @@ class Simulator:
         free_ports: bool = False,
         host: str | None = None,
         scenario: Scenario | None = None,
-        tick_s: float = 0.1,
+        tick_s: float | None = None,
     ) -> None:
         self.plant = Plant(spec, seed=seed, traffic_per_hour=traffic_per_hour)
         self.speed = speed
-        if not (math.isfinite(tick_s) and tick_s > 0):
+        if tick_s is not None and not (math.isfinite(tick_s) and tick_s > 0):
             raise SimulatorError(f"tick_s must be a positive number of seconds, not {tick_s!r}")
         self._tick_s = tick_s
         self._free_ports = free_ports
@@ -391,7 +393,7 @@ class Simulator:
         loop = asyncio.get_running_loop()
         last = loop.time()
         while True:
-            await asyncio.sleep(self._tick_s)
+            await asyncio.sleep(self.tick_s)
             now = loop.time()
             real_dt = min(now - last, _MAX_TICK_GAP_S)
             last = now
@@ -411,6 +413,15 @@ class Simulator:
                 self.plant.step(max(0.0, step.at - self.plant.time))
                 await self._apply(step)
             self.plant.step(max(0.0, end - self.plant.time))
+
+    @property
+    def tick_s(self) -> float:
+        """Real seconds between physics steps: ``tick_s`` if given, else
+        :data:`_TICK_S` at speed 1 and shorter when faster (a time-lapse steps the
+        plant about as finely in its own time; at least :data:`_MIN_TICK_S`)."""
+        if self._tick_s is not None:
+            return self._tick_s
+        return max(_MIN_TICK_S, _TICK_S / max(1.0, self._speed))
 
     @property
     def scenario_done(self) -> bool:

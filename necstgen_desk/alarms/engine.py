@@ -491,10 +491,16 @@ class AlarmEngine:
         *,
         clock: Clock = _wall_clock,
         alarms: SiteAlarms | None = None,
+        time_lapse: float = 1.0,
     ) -> None:
+        """``clock`` is the facility's (epoch seconds). ``time_lapse`` is how many of
+        its seconds pass in a real second (a sped-up demo, ADR 0006): a PLC's
+        heartbeat is watched in real time like its link, so its timeout, given in
+        real seconds, is that many times longer on the facility's clock."""
         self.site = site
         self.policy = site.alarms
         self._clock = clock
+        self._time_lapse = time_lapse
         self._lock = threading.RLock()
         self.alarms = alarms if alarms is not None else site_alarms(site)
         self._rooms = {s.id: _Room(s.id) for s in site.spaces}
@@ -591,7 +597,7 @@ class AlarmEngine:
         if q is Quantity.HEARTBEAT:
             frozen = rts.get(alarm_id(point.plc, AlarmKind.HEARTBEAT_FROZEN))
             if frozen is not None:
-                timeout = site.plc_by_id[point.plc].heartbeat_timeout_s
+                timeout = site.plc_by_id[point.plc].heartbeat_timeout_s * self._time_lapse
                 return _HeartbeatPoint(self, bad, frozen, timeout)
             return _Point(self, bad)
         levels = [
@@ -639,6 +645,10 @@ class AlarmEngine:
         """Call ``listener`` when a flood starts or ends."""
         self._flood_listeners.append(listener)
         return lambda: self._flood_listeners.remove(listener)
+
+    def now(self) -> float:
+        """The engine's clock: the facility's time in epoch seconds."""
+        return self._clock()
 
     def attach(self, store: PointStore) -> Callable[[], None]:
         """Subscribe to a point store's samples and links; returns the unsubscribe."""

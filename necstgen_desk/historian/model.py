@@ -140,18 +140,24 @@ class PointPolicy:
     ``deadband`` from the last recorded value, or when ``forced_s`` or more
     passed since the last recorded sample (so a flat line is provably alive).
     ``forced_s = 0`` records every sample. ``critical`` raw samples are never
-    purged by retention.
+    purged by retention. ``scan_s`` is how often the point is read (on the
+    facility's clock): the forced sample is the first read at or after
+    ``forced_s``, so a recorded sample vouches for the time up to
+    ``forced_s + scan_s`` and only what lies beyond is a hole in the record.
     """
 
     deadband: float = 0.0
     forced_s: float = 60.0
     critical: bool = False
+    scan_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.deadband >= 0:
             raise ValueError(f"deadband must be 0 or more, not {self.deadband!r}")
         if not (self.forced_s >= 0 and math.isfinite(self.forced_s)):
             raise ValueError(f"forced_s must be a finite 0 or more, not {self.forced_s!r}")
+        if not (self.scan_s >= 0 and math.isfinite(self.scan_s)):
+            raise ValueError(f"scan_s must be a finite 0 or more, not {self.scan_s!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,16 +234,20 @@ class HistorianSettings:
 
 
 def policies_for_site(
-    site: Site, settings: HistorianSettings | None = None
+    site: Site, settings: HistorianSettings | None = None, *, time_lapse: float = 1.0
 ) -> dict[str, PointPolicy]:
     """The recording policy of every polled point of ``site``.
 
     The deadband is the point's ``hist_deadband`` or the quantity's default.
     A critical differential is forced at least every ``[alarms] gap_s / 2``
     seconds, so a record gap can be told from a flat line within half the gap.
+    ``scan_s`` is the point's PLC scan period on the facility's clock: times
+    ``time_lapse`` (its seconds a real second, ADR 0006), as a time-lapse site's
+    scan periods are real seconds.
     """
     settings = settings or HistorianSettings()
     policies: dict[str, PointPolicy] = {}
+    scans = {plc.id: plc.scan_period_s * time_lapse for plc in site.plcs}
     for pc in site.points:
         if pc.hal.access is not Access.READ:
             continue
@@ -248,7 +258,9 @@ def policies_for_site(
         critical = pc.alarm.critical
         if critical:
             forced = min(forced, site.alarms.gap_s / 2)
-        policies[pc.id] = PointPolicy(deadband=deadband, forced_s=forced, critical=critical)
+        policies[pc.id] = PointPolicy(
+            deadband=deadband, forced_s=forced, critical=critical, scan_s=scans.get(pc.plc, 0.0)
+        )
     return policies
 
 

@@ -26,9 +26,10 @@ class Harness:
     now: float = T0
     changes: list[AlarmChange] = field(default_factory=list)
     floods: list[FloodStatus] = field(default_factory=list)
+    time_lapse: float = 1.0
 
     def __post_init__(self) -> None:
-        self.engine = AlarmEngine(self.site, clock=lambda: self.now)
+        self.engine = AlarmEngine(self.site, clock=lambda: self.now, time_lapse=self.time_lapse)
         self.engine.on_change(self.changes.extend)
         self.engine.on_flood(self.floods.append)
 

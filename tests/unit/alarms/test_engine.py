@@ -530,6 +530,22 @@ def test_frozen_heartbeat(h: Harness) -> None:
     assert not h.alarm("ENV-3/heartbeat_frozen").active
 
 
+def test_a_time_lapse_watches_the_heartbeat_in_real_seconds() -> None:
+    """At 60 plant seconds a real second, the 3 s heartbeat timeout (real time, like
+    the link's) is 180 s on the engine's clock: a plant step of a few seconds
+    between two reads of one value is not a frozen PLC (ADR 0006)."""
+    h = Harness(time_lapse=60.0)
+    h.feed("ENV-3.heartbeat", 1)
+    h.advance(6)  # one real tenth of a second
+    h.feed("ENV-3.heartbeat", 1)
+    h.advance(170)
+    h.feed("ENV-3.heartbeat", 1)
+    assert h.state("ENV-3/heartbeat_frozen") is S.NORMAL
+    h.advance(11)
+    h.feed("ENV-3.heartbeat", 1, Quality.STALE)
+    assert h.alarm("ENV-3/heartbeat_frozen").state is S.UNACKNOWLEDGED
+
+
 def test_a_gap_in_a_critical_differential(h: Harness) -> None:
     h.advance(0)  # the engine starts counting
     h.feed("B-01.dp", 15.0)

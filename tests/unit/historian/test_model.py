@@ -50,12 +50,17 @@ def test_default_site_policies() -> None:
     policies = policies_for_site(site)
     polled = [p for p in site.points if p.hal.access.value == "read"]
     assert set(policies) == {p.id for p in polled}  # reset coils are never recorded
-    assert policies["B-01.dp"] == PointPolicy(deadband=0.5, forced_s=15.0, critical=True)
-    assert policies["B-01.t"] == PointPolicy(deadband=0.1, forced_s=60.0)
+    assert policies["B-01.dp"] == PointPolicy(
+        deadband=0.5, forced_s=15.0, critical=True, scan_s=1.0
+    )
+    assert policies["B-01.t"] == PointPolicy(deadband=0.1, forced_s=60.0, scan_s=1.0)
     critical = {p for p, policy in policies.items() if policy.critical}
     assert critical == {p.id for p in site.points if p.alarm.critical}
     heartbeat = next(p for p in polled if p.hal.quantity is Quantity.HEARTBEAT)
     assert policies[heartbeat.id].deadband == math.inf
+    # A time-lapse site's scan periods are real seconds: on the plant's clock, × speed.
+    fast = policies_for_site(site, time_lapse=60.0)
+    assert fast["B-01.dp"].scan_s == pytest.approx(60.0 * site.plc_by_id["ENV-1"].scan_period_s)
 
 
 def test_hist_deadband_overrides_the_quantity_default() -> None:
@@ -65,7 +70,9 @@ def test_hist_deadband_overrides_the_quantity_default() -> None:
     assert site.point_by_id["R1.t"].hist_deadband == 0.02
     assert site.point_by_id["R1.dp"].hist_deadband is None
     policies = policies_for_site(site, HistorianSettings(forced_s=30))
-    assert policies["R1.t"] == PointPolicy(deadband=0.02, forced_s=30)
+    assert policies["R1.t"] == PointPolicy(
+        deadband=0.02, forced_s=30, scan_s=site.plcs[0].scan_period_s
+    )
     assert policies["R1.dp"].deadband == DEFAULT_DEADBANDS[Quantity.DIFFERENTIAL_PRESSURE]
 
 
