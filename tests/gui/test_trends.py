@@ -133,7 +133,7 @@ def _sign(session: UserSession, password: str) -> SignatureRequest:
     return SignatureRequest(password=password, username=session.user.username)
 
 
-def _people(records: Records, clock: _Clock) -> dict[str, UserSession]:
+def _people(records: Records) -> dict[str, UserSession]:
     """The admin makes the operators and QA; each logs in and sets their password."""
     accounts = records.accounts
     accounts.create_first_admin(*ADMIN)
@@ -201,7 +201,7 @@ def build_hour(path: Path, site: Site) -> Hour:
 
     clock = _Clock(datetime.fromtimestamp(start - 600, UTC))
     records = Records(engine, site=site, clock=clock, password_policy=FAST_POLICY)
-    people = _people(records, clock)
+    people = _people(records)
     olga, otto = people[OPERATOR[0]], people[OPERATOR_2[0]]
 
     def at(offset: float) -> datetime:
