@@ -28,9 +28,12 @@ MIN_TICK_S = 0.05
 
 @dataclass(frozen=True, slots=True)
 class FacilityClock:
-    """Epoch seconds of the facility: ``origin + (wall - origin) × speed``.
+    """Epoch seconds of the facility: ``start + (wall - origin) × speed``.
 
-    ``speed`` 1 is the wall clock itself (a real site). Calling the clock gives
+    ``origin`` is the wall time the clock was made; ``start`` the facility's time
+    then (default: ``origin``; a time-lapse continues where its database's time
+    ends, :mod:`necstgen_desk.timelapse`). ``speed`` 1 is the wall clock itself
+    (a real site; ``start`` is ignored). Calling the clock gives
     epoch seconds (the pollers', the engine's and the historian's clocks);
     :meth:`utc` gives an aware datetime (the records' clock).
     """
@@ -38,6 +41,7 @@ class FacilityClock:
     speed: float = 1.0
     origin: float = field(default_factory=time.time)
     wall: Callable[[], float] = time.time
+    start: float | None = None
 
     def __post_init__(self) -> None:
         if not (self.speed > 0 and self.speed < float("inf")):
@@ -51,7 +55,8 @@ class FacilityClock:
         wall = self.wall()
         if self.speed == 1.0:
             return wall
-        return self.origin + (wall - self.origin) * self.speed
+        start = self.origin if self.start is None else self.start
+        return start + (wall - self.origin) * self.speed
 
     def utc(self) -> datetime:
         return datetime.fromtimestamp(self(), UTC)

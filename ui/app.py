@@ -26,6 +26,7 @@ import logging.handlers
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,6 +48,7 @@ from necstgen_desk.options import AppOptions
 from necstgen_desk.runtime import Facility
 from necstgen_desk.site import DEFAULT_SITE_PATH, Site, SiteError, load_site
 from necstgen_desk.storage.engine import default_db_url
+from necstgen_desk.timelapse import resume_at
 from ui.alarm_desk import AlarmDesk
 from ui.main_window import APPLICATION, ORGANISATION, MainWindow
 from ui.records_desk import RecordsConfig, RecordsDesk
@@ -237,6 +239,8 @@ class _Session:
     async def _run(self) -> int:
         site = self.site
         demo = self.options.site_path is None
+        if demo and self.options.speed != 1.0:
+            self.clock = await self._time_lapse_clock()
         if demo:
             started = await self._start_simulator()
             if started is None:
@@ -328,6 +332,20 @@ class _Session:
             qualification_months=policy.qualification_months,
             clock=self.clock.utc,
         )
+
+    async def _time_lapse_clock(self) -> FacilityClock:
+        """The plant's clock for ``--speed``: it starts at the wall time, or where
+        the records database's time ends if a time-lapse ran ahead of it before."""
+        wall = time.time()
+        start = wall
+        if self.screenshot is None:  # the screenshot opens no records
+            try:
+                start = await asyncio.to_thread(resume_at, self._records_config().db_url, wall)
+            except Exception:
+                log.exception("time-lapse: could not read where the records' time ends")
+        if start > wall:
+            log.info("time-lapse continues %.0f s ahead of the wall clock", start - wall)
+        return FacilityClock(self.options.speed, origin=wall, start=start)
 
     async def _start_simulator(self) -> Site | None:
         """Start the plant simulator child; the site with its endpoints, or None."""
