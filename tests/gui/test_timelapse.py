@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,6 @@ from pytestqt.qtbot import QtBot
 import resources
 from necstgen_desk.alarms.engine import AlarmEngine
 from necstgen_desk.alarms.journal import AlarmJournal
-from necstgen_desk.alarms.model import AlarmChange, AlarmEvent
 from necstgen_desk.clock import MIN_TICK_S, FacilityClock
 from necstgen_desk.historian import (
     HistorianQuery,
@@ -39,7 +38,6 @@ from necstgen_desk.historian import (
     Tier,
     policies_for_site,
 )
-from necstgen_desk.records.cleaning import CleaningEntry, CleaningType
 from necstgen_desk.records.lifecycle import RoomAction
 from necstgen_desk.runtime import Facility
 from necstgen_desk.services import Records
@@ -49,8 +47,9 @@ from necstgen_desk.storage.engine import make_engine
 from necstgen_desk.storage.migrate import upgrade_database
 from tests.gui.conftest import run_in_loop
 from tests.gui.records_support import FAST_POLICY, OPERATOR, OPERATOR_2, sqlite_url
-from tests.gui.test_trends import _people, _sign
+from tests.gui.test_trends import _people, _sign, journal_recorder
 from tests.integration.alarms.conftest import FAST_BACKOFF
+from tests.integration.services.helpers import cleaning_entry
 from ui.trend_view import MarkerKind, TrendSources, TrendWindow, shown_gaps
 from ui.worker import GuiThreadGarbageCollector, ServiceWorker
 
@@ -112,13 +111,7 @@ def test_an_hour_at_speed_60_shows_door_dips_alarms_and_the_cleaning(
     facility = Facility(live, backoff=FAST_BACKOFF, clock=clock)
     alarms = AlarmEngine(live, clock=clock, time_lapse=clock.speed)
 
-    def record(changes: list[AlarmChange]) -> None:
-        journal.record(changes)
-        for change in changes:
-            if change.event is AlarmEvent.CONDITION_ACTIVE:
-                hour.raised.setdefault(change.alarm_id, change.at.timestamp())
-
-    alarms.on_change(record)
+    alarms.on_change(journal_recorder(journal, hour.raised))
     writer = HistorianWriter(
         url,
         policies=policies_for_site(live, time_lapse=SPEED),
@@ -140,19 +133,15 @@ def test_an_hour_at_speed_60_shows_door_dips_alarms_and_the_cleaning(
         _await(qtbot, clock, hour.at(WORK_STOPS + 30))
         records.rooms.change(olga, ROOM, RoomAction.START_CLEANING, reason="End of campaign")
         _await(qtbot, clock, hour.at(CLEANING[1] + 10))
-        now = clock.utc()
-        entry = CleaningEntry(
-            room_id=ROOM,
-            started_at=datetime.fromtimestamp(hour.at(CLEANING[0]), UTC),
-            ended_at=datetime.fromtimestamp(hour.at(CLEANING[1]), UTC),
-            cleaning_type=CleaningType.SPORICIDAL,
-            agent="Spor-Klenz RTU",
-            agent_lot="LOT-0042",
-            agent_prepared_on=(now - timedelta(days=2)).date(),
-            agent_expires_on=(now + timedelta(days=30)).date(),
-            required_contact_min=3.0,
-            achieved_contact_min=3.5,
-            performed_by=OPERATOR[0],
+        entry = cleaning_entry(
+            clock.utc(),
+            ROOM,
+            OPERATOR[0],
+            period=(
+                datetime.fromtimestamp(hour.at(CLEANING[0]), UTC),
+                datetime.fromtimestamp(hour.at(CLEANING[1]), UTC),
+            ),
+            contact_min=(3.0, 3.5),
         )
         cleaning = records.cleaning.log(olga, entry, signature=_sign(olga, OPERATOR[2]))
         _await(qtbot, clock, hour.at(CLEANING[1] + 60))

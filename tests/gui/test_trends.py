@@ -15,9 +15,9 @@ import csv
 import math
 import random
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ from necstgen_desk.historian import (
     Tier,
     policies_for_site,
 )
-from necstgen_desk.records.cleaning import CleaningEntry, CleaningType
 from necstgen_desk.records.lifecycle import RoomAction
 from necstgen_desk.services import Records, SignatureRequest, UserSession
 from necstgen_desk.site import Site
@@ -47,6 +46,7 @@ from necstgen_desk.storage.engine import make_engine
 from necstgen_desk.storage.migrate import upgrade_database
 from tests.gui.conftest import run_in_loop
 from tests.gui.records_support import ADMIN, FAST_POLICY, OPERATOR, OPERATOR_2, QA, sqlite_url
+from tests.integration.services.helpers import cleaning_entry
 from ui.trend_view import (
     MAX_PENS,
     MarkerKind,
@@ -151,6 +151,20 @@ def _people(records: Records) -> dict[str, UserSession]:
     return sessions
 
 
+def journal_recorder(
+    journal: AlarmJournal, raised: dict[str, float]
+) -> Callable[[list[AlarmChange]], None]:
+    """The app's alarm journal writing, noting when each alarm was first raised."""
+
+    def record(changes: list[AlarmChange]) -> None:
+        journal.record(changes)
+        for change in changes:
+            if change.event is AlarmEvent.CONDITION_ACTIVE:
+                raised.setdefault(change.alarm_id, change.at.timestamp())
+
+    return record
+
+
 def build_hour(path: Path, site: Site) -> Hour:
     """Record an hour of B-04 ending now: samples, alarms, status changes, a cleaning."""
     url = sqlite_url(path)
@@ -163,13 +177,7 @@ def build_hour(path: Path, site: Site) -> Hour:
     now = [start]
     alarms = AlarmEngine(site, clock=lambda: now[0])
 
-    def record(changes: list[AlarmChange]) -> None:
-        journal.record(changes)
-        for change in changes:
-            if change.event is AlarmEvent.CONDITION_ACTIVE:
-                hour.alarms.setdefault(change.alarm_id, change.at.timestamp())
-
-    alarms.on_change(record)
+    alarms.on_change(journal_recorder(journal, hour.alarms))
     writer = HistorianWriter(
         url,
         policies=policies_for_site(site),
@@ -211,18 +219,15 @@ def build_hour(path: Path, site: Site) -> Hour:
     at(START_CLEANING_OFFSET)
     records.rooms.change(olga, ROOM, RoomAction.START_CLEANING, reason="End of campaign")
     at(CLEANING[1] + 3)
-    entry = CleaningEntry(
-        room_id=ROOM,
-        started_at=datetime.fromtimestamp(start + CLEANING[0], UTC),
-        ended_at=datetime.fromtimestamp(start + CLEANING[1], UTC),
-        cleaning_type=CleaningType.SPORICIDAL,
-        agent="Spor-Klenz RTU",
-        agent_lot="LOT-0042",
-        agent_prepared_on=(clock.now - timedelta(days=2)).date(),
-        agent_expires_on=(clock.now + timedelta(days=30)).date(),
-        required_contact_min=3.0,
-        achieved_contact_min=3.5,
-        performed_by=OPERATOR[0],
+    entry = cleaning_entry(
+        clock.now,
+        ROOM,
+        OPERATOR[0],
+        period=(
+            datetime.fromtimestamp(start + CLEANING[0], UTC),
+            datetime.fromtimestamp(start + CLEANING[1], UTC),
+        ),
+        contact_min=(3.0, 3.5),
     )
     cleaning = records.cleaning.log(olga, entry, signature=_sign(olga, OPERATOR[2]))
     at(CLEANING[1] + 10)

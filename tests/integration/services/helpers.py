@@ -194,18 +194,27 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def cleaning_entry(now: datetime, room: str, performed_by: str) -> CleaningEntry:
-    """A good sporicidal clean that ended a few minutes before ``now``."""
+def cleaning_entry(
+    now: datetime,
+    room: str,
+    performed_by: str,
+    *,
+    period: tuple[datetime, datetime] | None = None,
+    contact_min: tuple[float, float] = (10.0, 12.5),
+) -> CleaningEntry:
+    """A good sporicidal clean that ended a few minutes before ``now`` (or over
+    ``period``), with an agent lot prepared two days before ``now``."""
+    started, ended = period or (now - timedelta(minutes=40), now - timedelta(minutes=5))
     return CleaningEntry(
         room_id=room,
-        started_at=now - timedelta(minutes=40),
-        ended_at=now - timedelta(minutes=5),
+        started_at=started,
+        ended_at=ended,
         cleaning_type=CleaningType.SPORICIDAL,
         agent="Spor-Klenz RTU",
         agent_lot="LOT-0042",
         agent_prepared_on=(now - timedelta(days=2)).date(),
         agent_expires_on=(now + timedelta(days=30)).date(),
-        required_contact_min=10.0,
-        achieved_contact_min=12.5,
+        required_contact_min=contact_min[0],
+        achieved_contact_min=contact_min[1],
         performed_by=performed_by,
     )
