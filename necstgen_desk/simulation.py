@@ -30,8 +30,10 @@ from necstgen_desk.site.loader import DEFAULT_SITE_PATH, load_site
 from necstgen_desk.site.model import Grade, InterlockKind, Limits, Site, Space
 
 __all__ = [
+    "CORRIDOR_HVAC_TAU_S",
     "DEFAULT_TRAFFIC_PER_HOUR",
     "build_simulator",
+    "corridors",
     "plant_spec_from_site",
     "run_cli",
     "run_simulator",
@@ -45,6 +47,18 @@ DEFAULT_TRAFFIC_PER_HOUR = 6.0
 
 ROOM_HEIGHT_M = 3.0
 _MIN_VOLUME_M3 = 10.0
+
+CORRIDOR_HVAC_TAU_S = 0.5
+"""How fast a corridor's pressure control takes back what a door vents into it.
+
+Rooms keep the plant's own HVAC time constant (3 s). A corridor's supply and
+extract run under pressure control sized for the doors that open onto it, so
+it is held six times more stiffly: an airlock with both doors open (its suite
+venting through it) lifts the corridor by about 0.6 Pa, not 3 Pa, and the
+other airlocks' differentials to the corridor stay well inside their limits.
+"""
+
+_CORRIDOR_MIN_NEIGHBOURS = 3
 
 # The simulated counters sit at this fraction of the grade's action limit:
 # at rest well inside the at-rest limit, in operation well inside the
@@ -67,9 +81,12 @@ def plant_spec_from_site(site: Site) -> PlantSpec:
 
     Volumes come from the floor-plan polygons (3 m ceilings); particle
     levels from the site's particle limits where a room has them (20 % of
-    the action limit), else from the grade's defaults.
+    the action limit), else from the grade's defaults. Corridors (see
+    :func:`corridors`) get the stiff pressure control of
+    :data:`CORRIDOR_HVAC_TAU_S`.
     """
-    rooms = tuple(_room_spec(site, space) for space in site.spaces)
+    hubs = corridors(site)
+    rooms = tuple(_room_spec(site, space, corridor=space.id in hubs) for space in site.spaces)
     doors = tuple(DoorSpec(id=d.id, sides=d.between, airlock=d.airlock) for d in site.doors)
     airlocks = tuple(
         AirlockSpec(
@@ -89,7 +106,27 @@ def plant_spec_from_site(site: Site) -> PlantSpec:
     )
 
 
-def _room_spec(site: Site, space: Space) -> RoomSpec:
+def corridors(site: Site) -> frozenset[str]:
+    """The spaces whose doors lead to three or more other spaces: the corridors.
+
+    A room has a door or two (its airlock, a pass-through); a corridor is
+    where the airlocks, the gowning room and the rooms of a grade open onto,
+    and its HVAC holds it at its setpoint against all of them. The ambient is
+    not a space and does not count.
+    """
+    neighbours: dict[str, set[str]] = {}
+    for door in site.doors:
+        a, b = door.between
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    return frozenset(
+        space.id
+        for space in site.spaces
+        if len(neighbours.get(space.id, set()) - {site.ambient}) >= _CORRIDOR_MIN_NEIGHBOURS
+    )
+
+
+def _room_spec(site: Site, space: Space, *, corridor: bool) -> RoomSpec:
     rest05, rest5, op05, op5 = _GRADE_PARTICLES[space.grade]
     rest05, op05 = _from_limits(site, space.id, Quantity.PARTICLES_0_5, rest05, op05)
     rest5, op5 = _from_limits(site, space.id, Quantity.PARTICLES_5, rest5, op5)
@@ -102,6 +139,7 @@ def _room_spec(site: Site, space: Space) -> RoomSpec:
         particles_0_5_in_operation=op05,
         particles_5_in_operation=op5,
         volume_m3=max(_MIN_VOLUME_M3, _area(space) * ROOM_HEIGHT_M),
+        hvac_tau_s=CORRIDOR_HVAC_TAU_S if corridor else None,
     )
 
 

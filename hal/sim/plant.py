@@ -9,11 +9,16 @@ directly.
 Models, deliberately simple but shaped like the real thing:
 
 - **Pressure** (Pa relative to the ambient corridor): each room relaxes to
-  its setpoint with the HVAC time constant (a few seconds). An open door
-  pulls the two sides towards their volume-weighted mean much faster, so the
-  differential across it collapses, and recovers once the door closes. The
-  ambient is an infinite reservoir held at 0 Pa. A small Ornstein–Uhlenbeck
-  noise stands for turbulence and sensor noise.
+  its setpoint with its HVAC time constant (a few seconds; the plant's
+  ``hvac_tau_s`` unless the room has its own). An open door pulls the two
+  sides towards their volume-weighted mean much faster, so the differential
+  across it collapses, and recovers once the door closes. A corridor whose
+  supply and extract run under pressure control has a much shorter time
+  constant: the air an airlock vents into it is taken out again within a
+  second or so, so one airlock's open doors barely move the differentials of
+  the others that open onto it. The ambient is an infinite reservoir held at
+  0 Pa. A small Ornstein–Uhlenbeck noise stands for turbulence and sensor
+  noise.
 - **Particles** (counts per m³, ≥0.5 µm and ≥5 µm): a well-mixed room whose
   concentration relaxes towards ``at_rest + (in_operation - at_rest) *
   activity`` with the clean-up time constant (240 s by default: the 100:1
@@ -96,7 +101,12 @@ _LATCH_PRIORITY = (
 
 @dataclass(frozen=True, slots=True)
 class RoomSpec:
-    """A room (space) of the plant; particle levels are counts per m³."""
+    """A room (space) of the plant; particle levels are counts per m³.
+
+    ``hvac_tau_s`` is how fast the room's HVAC pulls its pressure back to the
+    setpoint; ``None`` takes the plant's ``hvac_tau_s``. A pressure-controlled
+    corridor gets a short one: it is held far more stiffly than a room.
+    """
 
     id: str
     grade: str
@@ -108,6 +118,7 @@ class RoomSpec:
     volume_m3: float = 100.0
     temperature_c: float = 21.0
     humidity_pct: float = 45.0
+    hvac_tau_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +185,12 @@ class PlantSpec:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 problems.append(f"{name} must be a positive number, not {value!r}")
+        for room in self.rooms:
+            tau = room.hvac_tau_s
+            if tau is not None and not (math.isfinite(tau) and tau > 0):
+                problems.append(
+                    f"room {room.id!r}: hvac_tau_s must be a positive number, not {tau!r}"
+                )
         if problems:
             raise PlantError("invalid plant spec: " + "; ".join(problems))
 
@@ -517,7 +534,8 @@ class Plant:
         spec = self.spec
         # Doors first: exact pairwise relaxation towards the weighted mean is
         # stable for any number of open doors; then the HVAC pulls each room
-        # back towards its setpoint, solved exactly for the substep.
+        # back towards its setpoint with its own time constant, solved exactly
+        # for the substep.
         pull = 1.0 - math.exp(-h / spec.door_tau_s)
         for door in self._doors.values():
             if not door.open:
@@ -535,7 +553,6 @@ class Plant:
             elif b is not None:
                 b.pressure -= b.pressure * pull
 
-        hvac = math.exp(-h / spec.hvac_tau_s)
         noise_decay = math.exp(-h / _PRESSURE_NOISE_TAU_S)
         noise_sd = _PRESSURE_NOISE_PA * math.sqrt(1.0 - noise_decay**2)
         clean_up = math.exp(-h / spec.clean_up_tau_s)
@@ -543,6 +560,7 @@ class Plant:
         climate_sd = math.sqrt(1.0 - climate**2)
         for room in self._rooms.values():
             rs = room.spec
+            hvac = math.exp(-h / (spec.hvac_tau_s if rs.hvac_tau_s is None else rs.hvac_tau_s))
             room.pressure = rs.setpoint_pa + (room.pressure - rs.setpoint_pa) * hvac
             room.pressure_noise = room.pressure_noise * noise_decay + rng.gauss(0.0, noise_sd)
 

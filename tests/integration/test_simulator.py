@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 import struct
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,11 +17,17 @@ from pymodbus.exceptions import ModbusException
 
 from hal.codec import DecodeError, decode_bit_block, decode_block, decode_registers
 from hal.planner import plan_plc
-from hal.points import PlcDef, PointDef, Table, Value, WordOrder
-from hal.sim.plant import FaultCode
+from hal.points import PlcDef, PointDef, Quantity, Table, Value, WordOrder
+from hal.sim.plant import FaultCode, Plant
 from hal.sim.scenario import ScenarioError, load_scenario, parse_scenario
 from hal.sim.server import Simulator, SimulatorError
-from necstgen_desk.simulation import build_simulator, plant_spec_from_site, scenario_targets
+from necstgen_desk.simulation import (
+    CORRIDOR_HVAC_TAU_S,
+    build_simulator,
+    corridors,
+    plant_spec_from_site,
+    scenario_targets,
+)
 from necstgen_desk.site.loader import DEFAULT_SITE_PATH, load_site
 from necstgen_desk.site.model import InterlockKind, Site
 
@@ -114,6 +121,46 @@ def test_plant_spec_follows_the_site(site: Site) -> None:
     assert rooms["B-01"].particles_0_5_at_rest == pytest.approx(704.0)
     assert rooms["B-01"].particles_0_5_in_operation == pytest.approx(70_400.0)
     assert rooms["C-COR"].volume_m3 > rooms["PAL-01"].volume_m3
+    # The corridor is under pressure control, held more stiffly than the rooms.
+    assert corridors(site) == {"C-COR"}
+    assert rooms["C-COR"].hvac_tau_s == CORRIDOR_HVAC_TAU_S < spec.hvac_tau_s
+    assert all(r.hvac_tau_s is None for r in spec.rooms if r.id != "C-COR")
+
+
+def test_one_airlock_venting_into_the_corridor_leaves_the_others_clear(site: Site) -> None:
+    """PAL-03 with both doors open (the alarm acceptance scenario) vents suite B-03
+    into the corridor; every other differential to the corridor stays clear of its
+    alert limits by more than its deadband, so not even an on-delay starts."""
+    spec = plant_spec_from_site(site)
+    plant = Plant(spec, seed=0)
+    others = [
+        p
+        for p in site.points
+        if p.hal.quantity is Quantity.DIFFERENTIAL_PRESSURE
+        and p.hal.reference == "C-COR"
+        and p.hal.target != "PAL-03"
+    ]
+    assert len(others) == 9  # seven airlocks, two C rooms
+    plant.step(30.0)
+    assert plant.open_door("PAL-03-OUT")
+    plant.step(4.0)
+    assert plant.open_door("PAL-03-IN", forced=True)
+    corridor: list[float] = []
+    for tick in range(400):  # 8 s both open, 4 s the outer door alone, 28 s after
+        if tick == 80:
+            plant.close_door("PAL-03-IN")
+        if tick == 120:
+            plant.close_door("PAL-03-OUT")
+        plant.step(0.1)
+        corridor.append(plant.pressure("C-COR"))
+        for point in others:
+            value = plant.differential(point.hal.target, "C-COR")
+            low, high = point.limits.alert_low, point.limits.alert_high
+            assert low is not None and high is not None
+            margin = point.alarm.deadband
+            assert low + margin < value < high - margin, (point.id, tick, value)
+    # The corridor's pressure control holds it within a Pa of its setpoint.
+    assert max(statistics.fmean(corridor[i : i + 20]) for i in range(0, 400, 20)) < 15.0 + 1.0
 
 
 async def test_float32_dp_honours_each_plcs_word_order(sim: Simulator, site: Site) -> None:

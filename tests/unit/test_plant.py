@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 
 import pytest
 
@@ -79,6 +80,51 @@ def test_door_to_ambient_pulls_the_room_down(plant: Plant) -> None:
     assert plant.open_door("GOWN-C-OUT")
     plant.step(5.0)
     assert abs(plant.differential("GOWN-C")) < 3.0
+
+
+def _corridor_rise(corridor_hvac_tau_s: float | None) -> float:
+    """Mean corridor pressure over setpoint while PAL-01 has both doors open."""
+    spec = _spec()
+    rooms = tuple(
+        replace(r, hvac_tau_s=corridor_hvac_tau_s) if r.id == "C-COR" else r for r in spec.rooms
+    )
+    plant = Plant(replace(spec, rooms=rooms), seed=1)
+    plant.step(30.0)
+    assert plant.open_door("PAL-01-OUT")
+    assert plant.open_door("PAL-01-IN", forced=True)
+    plant.step(5.0)
+    corridor = []
+    for _ in range(30):
+        plant.step(0.1)
+        corridor.append(plant.pressure("C-COR"))
+    return statistics.fmean(corridor) - 15.0
+
+
+def test_a_stiffly_held_corridor_barely_moves_when_a_suite_vents_into_it() -> None:
+    # With the rooms' own time constant the suite lifts the corridor by some 3 Pa;
+    # under the corridor's pressure control (a short time constant) by under 1.5.
+    assert _corridor_rise(None) > 2.5
+    assert _corridor_rise(0.5) < 1.5
+
+
+def test_a_room_may_have_its_own_hvac_time_constant_if_positive() -> None:
+    def recovered(hvac_tau_s: float | None) -> float:
+        """Pa still missing 2 s after a door to the ambient closed."""
+        room = RoomSpec("R", "C", 10.0, 1.0, 1.0, 2.0, 2.0, hvac_tau_s=hvac_tau_s)
+        spec = PlantSpec(rooms=(room,), doors=(DoorSpec("D", ("AMBIENT", "R")),))
+        plant = Plant(spec, seed=0)
+        assert plant.open_door("D")
+        plant.step(5.0)
+        plant.close_door("D")
+        plant.step(2.0)
+        return 10.0 - plant.pressure("R")
+
+    assert recovered(None) > 3.0  # the plant's 3 s: about half the way back
+    assert abs(recovered(0.5)) < 1.0  # its own 0.5 s: back, give or take the noise
+    room = RoomSpec("R", "C", 10.0, 1.0, 1.0, 2.0, 2.0)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(PlantError, match="room 'R': hvac_tau_s"):
+            PlantSpec(rooms=(replace(room, hvac_tau_s=bad),))
 
 
 # ---------------------------------------------------------------- particles
