@@ -50,6 +50,7 @@ from necstgen_desk.site import DEFAULT_SITE_PATH, Site, SiteError, load_site
 from necstgen_desk.storage.engine import default_db_url
 from necstgen_desk.timelapse import resume_at
 from ui.alarm_desk import AlarmDesk
+from ui.historian_status import HistorianIndicator
 from ui.main_window import APPLICATION, ORGANISATION, MainWindow
 from ui.records_desk import RecordsConfig, RecordsDesk
 from ui.room_view import DisplayDesk
@@ -215,6 +216,7 @@ class _Session:
         self.displays: DisplayDesk | None = None
         self.historian: HistorianWriter | None = None
         self._detach_historian: Callable[[], None] | None = None
+        self.historian_indicator: HistorianIndicator | None = None
         self._alarm_ticks: asyncio.Task[None] | None = None
         self._detach_alarms: Callable[[], None] | None = None
         self._closed = asyncio.Event()
@@ -302,6 +304,9 @@ class _Session:
         writer.start()
         self.historian = writer
         self._detach_historian = self.facility.store.on_samples(writer.submit)
+        if self.window is not None:  # the status bar says when it falls behind or fails
+            self.historian_indicator = HistorianIndicator(writer.status, self.window)
+            self.window.statusBar().addPermanentWidget(self.historian_indicator)
 
     def _historian_overflow(self, episode: OverflowEpisode) -> None:
         """Samples were dropped: a HIGH system alarm that stays until acknowledged.
@@ -460,6 +465,9 @@ class _Session:
                 await alarms.stop()
             except Exception:
                 log.exception("stopping the alarm screens failed")
+        indicator, self.historian_indicator = self.historian_indicator, None
+        if indicator is not None:
+            indicator.stop()
         window, self.window = self.window, None
         if window is not None:
             window.bridge.stop()

@@ -8,7 +8,9 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
@@ -17,9 +19,13 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
+import resources
+from necstgen_desk.historian import HistorianQuery
 from necstgen_desk.options import AppOptions
 from necstgen_desk.simprocess import SimulatorProcess, SimulatorStartError
 from necstgen_desk.site import DEFAULT_SITE_PATH
+from necstgen_desk.storage.engine import make_engine
+from necstgen_desk.timelapse import newest_recorded_time
 from ui.app import (
     EXIT_BAD_SITE,
     EXIT_NO_LIVE_VALUES,
@@ -29,6 +35,7 @@ from ui.app import (
     configure_logging,
     run,
 )
+from ui.historian_status import HistorianIndicator
 from ui.main_window import MainWindow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -206,3 +213,63 @@ def test_demo_screenshot_end_to_end(tmp_path: Path) -> None:
     image = QImage(str(png))
     assert (image.width(), image.height()) == (1600, 900)
     assert list((tmp_path / "state").rglob(LOG_NAME))
+
+
+@pytest.mark.timeout(120)
+def test_a_time_lapse_demo_records_on_the_plants_clock_and_a_second_run_continues(
+    app_state: Path, tmp_path: Path
+) -> None:
+    """The real demo at speed 60 twice on one database: the historian records from
+    the first minutes, the status bar says time-lapse and how the historian does,
+    and the second run's time starts after the first run's newest record."""
+    db = tmp_path / "records.sqlite"
+    url = f"sqlite:///{db}"
+    seen: dict[str, str] = {}
+
+    def quit_after(seconds: float) -> None:
+        def look_and_quit() -> None:
+            windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+            if not windows:
+                QTimer.singleShot(100, look_and_quit)
+                return
+            window = windows[0]
+            if window.time_label is not None:
+                seen["time"] = window.time_label.text()
+            indicator = window.findChild(HistorianIndicator)
+            if indicator is not None:
+                seen["historian"] = indicator.text()
+            window.quit_action.trigger()
+
+        QTimer.singleShot(int(seconds * 1000), look_and_quit)
+
+    options = AppOptions(speed=60.0, scenario=resources.path("scenarios", "b04-hour.toml"))
+    options = replace(options, db_url=url)
+    started = time.time()
+    quit_after(8.0)
+    assert run(options) == EXIT_OK
+    assert seen["time"].startswith("▶▶ Time-lapse ×60")
+    assert seen["historian"] == "✓ Historian"
+    first = newest_recorded_time(url)
+    assert first is not None
+    # About 8 real seconds at 60×: minutes of the plant, far ahead of the wall clock.
+    assert first - started > 5 * 60
+    engine = make_engine(url)
+    try:
+        query = HistorianQuery(engine, clock=lambda: first + 1)
+        samples = query.raw("B-04.dp", started, first + 1)
+        assert samples and samples[-1].t - samples[0].t > 4 * 60
+    finally:
+        engine.dispose()
+
+    seen.clear()
+    second_start = time.time()
+    quit_after(4.0)
+    assert run(options) == EXIT_OK
+    engine = make_engine(url)
+    try:
+        query = HistorianQuery(engine, clock=lambda: time.time() + 10 * 3600)
+        later = query.raw("B-04.dp", first + 0.5, second_start + 10 * 3600)
+        assert later, "the second run recorded nothing after the first"
+        assert later[0].t > first  # its time continued: never back into the first run
+    finally:
+        engine.dispose()
