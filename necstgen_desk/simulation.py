@@ -48,6 +48,9 @@ DEFAULT_TRAFFIC_PER_HOUR = 6.0
 ROOM_HEIGHT_M = 3.0
 _MIN_VOLUME_M3 = 10.0
 
+#: ``sim --json`` (the app's child): how long a signal waits for the app to close stdin.
+PARENT_GRACE_S = 10.0
+
 CORRIDOR_HVAC_TAU_S = 0.5
 """How fast a corridor's pressure control takes back what a door vents into it.
 
@@ -301,13 +304,26 @@ def _error(message: str) -> None:
 async def _serve(simulator: Simulator, site: Site, *, json_lines: bool, speed: float) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    signalled: list[int] = []
+
+    def on_signal() -> None:
+        """Stop; but as the app's child (``--json``) a first Ctrl+C or SIGTERM most
+        likely went to the app's whole process group: keep serving until the app
+        has stopped polling and closes our stdin (at most PARENT_GRACE_S), so
+        its pollers never see the PLCs vanish first. A second signal stops now."""
+        signalled.append(1)
+        if json_lines and len(signalled) == 1:
+            loop.call_later(PARENT_GRACE_S, stop.set)
+        else:
+            stop.set()
+
     installed: list[signal.Signals] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signum, on_signal)
             installed.append(signum)
         except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
-            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(on_signal))
     try:
         try:
             await simulator.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 from necstgen_desk.simprocess import SimulatorProcess, SimulatorStartError, with_endpoints
-from necstgen_desk.simulation import run_cli
+from necstgen_desk.simulation import PARENT_GRACE_S, run_cli
 from necstgen_desk.site.loader import DEFAULT_SITE_PATH, load_site
 
 DEMO = DEFAULT_SITE_PATH.parents[1] / "scenarios" / "demo-faults.toml"
@@ -91,6 +92,52 @@ async def test_child_serves_every_plc_and_stops_without_a_trace() -> None:
     assert not _process_exists(pid)
     for host, port in endpoints.values():
         assert await _refused(host, port)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
+async def test_a_ctrl_c_to_the_whole_group_leaves_the_child_serving_until_its_parent_is_done() -> (
+    None
+):
+    """Ctrl+C in a terminal (or `timeout`, or a service manager) signals the app and
+    its simulator child together: the child keeps its PLCs up until the app has
+    stopped polling and closes its stdin, so the app never logs them as lost."""
+    child = SimulatorProcess()
+    endpoints = await child.start(DEFAULT_SITE_PATH, speed=5.0)
+    pid = child.pid
+    assert pid is not None
+    try:
+        os.kill(pid, signal.SIGINT)
+        await asyncio.sleep(0.5)
+        assert _process_exists(pid)
+        host, port = endpoints["ENV-1"]
+        modbus = AsyncModbusTcpClient(host, port=port, timeout=2, retries=0, reconnect_delay=0)
+        try:
+            assert await modbus.connect()
+            rr = await modbus.read_holding_registers(0, count=1, device_id=1)
+            assert not rr.isError()
+        finally:
+            modbus.close()
+    finally:
+        started = time.monotonic()
+        code = await child.stop()  # stdin EOF: at once, not after the grace
+    assert code == 0 and time.monotonic() - started < PARENT_GRACE_S / 2
+    assert not _process_exists(pid)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
+async def test_a_second_signal_stops_the_child_at_once() -> None:
+    child = SimulatorProcess()
+    await child.start(DEFAULT_SITE_PATH)
+    pid = child.pid
+    assert pid is not None
+    try:
+        os.kill(pid, signal.SIGTERM)
+        await asyncio.sleep(0.2)
+        assert _process_exists(pid)
+        os.kill(pid, signal.SIGTERM)
+        await _wait_gone(pid, within_s=5.0)
+    finally:
+        await child.stop()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads process states from /proc")
