@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from pytestqt.qtbot import QtBot
 
 import resources
@@ -83,6 +83,29 @@ def _await(qtbot: QtBot, clock: FacilityClock, t: float, margin_s: float = 30.0)
     """Let the plant and the app run until the facility's clock reads ``t``."""
     wall = clock.wall_seconds(t - clock()) + margin_s
     qtbot.waitUntil(lambda: clock() >= t, timeout=max(1000, int(wall * 1000)))
+
+
+class _StallProbe:
+    """A 2 ms timer on the GUI thread: the longest gap between its ticks (measured
+    and logged, never asserted: timings are the benchmarks' business)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setInterval(2)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self._last)
+        self._last = now
+
+    def stop(self) -> float:
+        self._timer.stop()
+        self._tick()
+        return self.longest * 1000
 
 
 @pytest.mark.timeout(240)
@@ -253,16 +276,20 @@ def test_an_hour_at_speed_60_shows_door_dips_alarms_and_the_cleaning(
         opened = traffic[len(traffic) // 2]
         start, stop = opened.at - 30, opened.at + 30
         reads = view.loads
+        stalls = _StallProbe()  # how long the GUI thread was ever busy meanwhile
         zoom_started = time.perf_counter()
         view.set_range(start, stop)
         rescaled_ms = (time.perf_counter() - zoom_started) * 1000
         assert view.x_range() == pytest.approx((start, stop))
         qtbot.waitUntil(lambda: view.loads > reads and not view.busy, timeout=10_000)
         redrawn_ms = (time.perf_counter() - zoom_started) * 1000
+        longest_ms = stalls.stop()
         log.info(
-            "hour -> minute: axis rescaled in %.1f ms, minute read and drawn in %.1f ms",
+            "hour -> minute: axis rescaled in %.1f ms, minute read and drawn in %.1f ms "
+            "(GUI thread busy at most %.1f ms at a time)",
             rescaled_ms,
             redrawn_ms,
+            longest_ms,
         )
         series = view.series[POINT]
         assert series.tier is Tier.RAW
