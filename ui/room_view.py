@@ -71,7 +71,7 @@ from necstgen_desk.alarms.engine import AlarmEngine, AlarmNotFound
 from necstgen_desk.alarms.journal import AlarmJournal
 from necstgen_desk.alarms.model import Alarm, AlarmEvent, Occupancy
 from necstgen_desk.clock import WALL_CLOCK, FacilityClock
-from necstgen_desk.historian import HistorianQuery, Series, policies_for_site
+from necstgen_desk.historian import HistorianQuery, Series, historian_settings, policies_for_site
 from necstgen_desk.live import PointStore
 from necstgen_desk.records.lifecycle import RoomStatus
 from necstgen_desk.services import Records, UserSession
@@ -1180,6 +1180,7 @@ class DisplayDesk(QObject):
             HistorianQuery(
                 engine,
                 policies=policies_for_site(self.site, time_lapse=self._clock.speed),
+                settings=historian_settings(self.site),
                 clock=self._clock,
             ),
             AlarmJournal(engine),

@@ -17,7 +17,8 @@ Qt-free. How the parts fit:
   samples, 1-minute or 15-minute roll-ups by the span, with gaps explicit;
   :meth:`HistorianQuery.gaps` is the record-gap check for critical
   differentials (``coverage``).
-- ``retention``: each tier kept as long as :class:`RetentionPolicy` says;
+- ``retention``: each tier kept as long as :class:`RetentionPolicy` says
+  (the site file's ``[historian]`` table, :func:`historian_settings`);
   raw samples of critical differentials only leave through
   :func:`archive_raw` (``Permission.ARCHIVE_HISTORIAN``: QA or administrator;
   CSV + sha256, logged and audited, not a signature).
@@ -40,6 +41,7 @@ from necstgen_desk.historian.model import (
     Series,
     Tier,
     WriterStatus,
+    historian_settings,
     policies_for_site,
     quality_of,
 )
@@ -72,6 +74,7 @@ __all__ = [
     "apply_retention",
     "archive_raw",
     "downsample_minmax",
+    "historian_settings",
     "policies_for_site",
     "quality_of",
     "recover_rollups",

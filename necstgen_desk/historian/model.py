@@ -37,6 +37,7 @@ __all__ = [
     "Series",
     "Tier",
     "WriterStatus",
+    "historian_settings",
     "policies_for_site",
     "quality_of",
     "to_datetime",
@@ -233,10 +234,26 @@ class HistorianSettings:
         return PointPolicy(deadband=0.0, forced_s=self.forced_s)
 
 
+def historian_settings(site: Site) -> HistorianSettings:
+    """The settings the site's ``[historian]`` table asks for (the rest at their defaults):
+    the retention of each tier (``"forever"`` is None) and the forced interval."""
+    policy = site.historian
+    return HistorianSettings(
+        forced_s=policy.forced_s,
+        retention=RetentionPolicy(
+            raw_days=policy.raw_days,
+            minute_days=policy.minute_days,
+            quarter_hour_days=policy.quarter_hour_days,
+        ),
+    )
+
+
 def policies_for_site(
     site: Site, settings: HistorianSettings | None = None, *, time_lapse: float = 1.0
 ) -> dict[str, PointPolicy]:
     """The recording policy of every polled point of ``site``.
+
+    ``settings`` default to the site's own (:func:`historian_settings`).
 
     The deadband is the point's ``hist_deadband`` or the quantity's default.
     A critical differential is forced at least every ``[alarms] gap_s / 2``
@@ -245,7 +262,7 @@ def policies_for_site(
     ``time_lapse`` (its seconds a real second, ADR 0006), as a time-lapse site's
     scan periods are real seconds.
     """
-    settings = settings or HistorianSettings()
+    settings = settings or historian_settings(site)
     policies: dict[str, PointPolicy] = {}
     scans = {plc.id: plc.scan_period_s * time_lapse for plc in site.plcs}
     for pc in site.points:

@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from necstgen_desk.site.model import (
     AlarmSettings,
     Door,
     Grade,
+    HistorianPolicy,
     InterlockKind,
     Limits,
     PointConfig,
@@ -44,7 +46,18 @@ from necstgen_desk.site.model import (
 
 DEFAULT_SITE_PATH = resources.path("sites", "necstgen.toml")
 
-_TOP_KEYS = {"site", "grades", "alarms", "records", "plc", "space", "door", "airlock", "point"}
+_TOP_KEYS = {
+    "site",
+    "grades",
+    "alarms",
+    "records",
+    "historian",
+    "plc",
+    "space",
+    "door",
+    "airlock",
+    "point",
+}
 _SITE_KEYS = {"name", "ambient"}
 _PLC_KEYS = {
     "id",
@@ -376,6 +389,7 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
     grades = _grade_limits(data.get("grades", {}), p)
     policy = _alarm_policy(data.get("alarms", {}), p)
     records_policy = _records_policy(data.get("records", {}), p)
+    historian_policy = _historian_policy(data.get("historian", {}), p)
     plcs = [plc for path, t in _entries(data, "plc", p) if (plc := _plc(t, path, p))]
     spaces = [s for path, t in _entries(data, "space", p) if (s := _space(t, path, p))]
     doors = [d for path, t in _entries(data, "door", p) if (d := _door(t, path, p))]
@@ -510,6 +524,7 @@ def _build(data: dict[str, Any], p: _Problems) -> Site | None:
         points=tuple(points),
         alarms=policy,
         records=records_policy,
+        historian=historian_policy,
     )
 
 
@@ -1053,14 +1068,25 @@ def _check_alarm_settings(
     return ok
 
 
-def _alarm_policy(raw: object, p: _Problems) -> AlarmPolicy:
-    default = AlarmPolicy()
+def _settings_table(
+    raw: object, path: str, keys: Iterable[str], p: _Problems
+) -> dict[str, Any] | None:
+    """A site-wide settings table such as ``[alarms]``, its unknown keys listed;
+    None (listed too) when it is not a table."""
     if not isinstance(raw, dict):
-        p.add("alarms", f"must be a table [alarms], not {_describe(raw)}")
-        return default
+        p.add(path, f"must be a table [{path}], not {_describe(raw)}")
+        return None
+    _unknown_keys(raw, keys, path, p)
+    return raw
+
+
+def _alarm_policy(table: object, p: _Problems) -> AlarmPolicy:
+    default = AlarmPolicy()
     before = len(p.items)
-    _unknown_keys(raw, _ALARM_POLICY_KEYS, "alarms", p)
     path = "alarms"
+    raw = _settings_table(table, path, _ALARM_POLICY_KEYS, p)
+    if raw is None:
+        return default
     cleanup = _number(
         raw, "cleanup_minutes", path, p, default=default.cleanup_minutes, minimum=0, maximum=1440
     )
@@ -1108,14 +1134,13 @@ _RECORDS_KEYS = (
 )
 
 
-def _records_policy(raw: object, p: _Problems) -> RecordsPolicy:
+def _records_policy(table: object, p: _Problems) -> RecordsPolicy:
     default = RecordsPolicy()
-    if not isinstance(raw, dict):
-        p.add("records", f"must be a table [records], not {_describe(raw)}")
-        return default
     before = len(p.items)
     path = "records"
-    _unknown_keys(raw, _RECORDS_KEYS, path, p)
+    raw = _settings_table(table, path, _RECORDS_KEYS, p)
+    if raw is None:
+        return default
     db_url = _text(raw, "db_url", path, p, required=False)
     idle = _number(
         raw,
@@ -1163,6 +1188,64 @@ def _records_policy(raw: object, p: _Problems) -> RecordsPolicy:
         clean_hold_hours=hold,
         sporicidal_rotation_days=rotation,
         qualification_months=months,
+    )
+
+
+#: The retention keys, finest tier first: a coarser tier is kept at least as long.
+_HISTORIAN_DAYS_KEYS = ("raw_days", "minute_days", "quarter_hour_days")
+_HISTORIAN_KEYS = (*_HISTORIAN_DAYS_KEYS, "forced_s")
+_FOREVER = "forever"
+_MAX_RETENTION_DAYS = 36_525.0  # a century; longer is "forever"
+
+
+def _days(
+    table: dict[str, Any], key: str, path: str, p: _Problems, *, default: float | None
+) -> float | None:
+    """A retention in days; None for "forever" (and when broken: the problem is listed)."""
+    if key not in table:
+        return default
+    value = table[key]
+    if isinstance(value, str) and value == _FOREVER:
+        return None
+    if isinstance(value, str):
+        p.add(f"{path}.{key}", f'{value!r} is not a number of days or "{_FOREVER}"')
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        p.add(f"{path}.{key}", f'must be a number of days or "{_FOREVER}", not {_describe(value)}')
+        return None
+    return _number(table, key, path, p, above=0, maximum=_MAX_RETENTION_DAYS)
+
+
+def _historian_policy(table: object, p: _Problems) -> HistorianPolicy:
+    default = HistorianPolicy()
+    before = len(p.items)
+    path = "historian"
+    raw = _settings_table(table, path, _HISTORIAN_KEYS, p)
+    if raw is None:
+        return default
+    days = {
+        key: _days(raw, key, path, p, default=getattr(default, key)) for key in _HISTORIAN_DAYS_KEYS
+    }
+    forced = _number(raw, "forced_s", path, p, default=default.forced_s, above=0, maximum=3600)
+    if len(p.items) > before:
+        return default
+    assert forced is not None
+    for finer, coarser in pairwise(_HISTORIAN_DAYS_KEYS):
+        kept, kept_coarser = days[finer], days[coarser]
+        if kept_coarser is not None and (kept is None or kept_coarser < kept):
+            shown = _FOREVER if kept is None else f"{kept:g} days"
+            p.add(
+                f"{path}.{coarser}",
+                f"{kept_coarser:g} days is shorter than {finer} ({shown}): a coarser tier must "
+                "be kept at least as long, or long trends would show nothing where the finer "
+                "tier still has data",
+            )
+            return default
+    return HistorianPolicy(
+        raw_days=days["raw_days"],
+        minute_days=days["minute_days"],
+        quarter_hour_days=days["quarter_hour_days"],
+        forced_s=forced,
     )
 
 

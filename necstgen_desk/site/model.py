@@ -114,6 +114,23 @@ class RecordsPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class HistorianPolicy:
+    """Site-wide historian settings (the site file's ``[historian]`` table).
+
+    How long each tier is kept, in days; ``None`` (``"forever"`` in the file)
+    keeps it for good. Raw samples of critical differentials are kept whatever
+    ``raw_days`` says: only the audited archive step removes them. A point
+    with no change is recorded at least every ``forced_s`` seconds (a critical
+    differential at least every ``[alarms] gap_s / 2``).
+    """
+
+    raw_days: float | None = 90.0
+    minute_days: float | None = 2 * 365.0
+    quarter_hour_days: float | None = 10 * 365.0
+    forced_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
 class Space:
     id: str
     name: str
@@ -174,6 +191,7 @@ class Site:
     points: tuple[PointConfig, ...]
     alarms: AlarmPolicy = field(default_factory=AlarmPolicy)
     records: RecordsPolicy = field(default_factory=RecordsPolicy)
+    historian: HistorianPolicy = field(default_factory=HistorianPolicy)
 
     @cached_property
     def space_by_id(self) -> dict[str, Space]:

@@ -15,6 +15,7 @@ from necstgen_desk.site import (
     AlarmPolicy,
     AlarmSettings,
     Grade,
+    HistorianPolicy,
     InterlockKind,
     Priority,
     SiteError,
@@ -477,3 +478,144 @@ def test_records_settings_are_read_and_checked() -> None:
     assert any(p.startswith("records.qualification_months") for p in problems), problems
     problems = problems_of(GOOD + "\n[records]\nidle_lock = 5\n")
     assert any(p.startswith("records.idle_lock: unknown key") for p in problems), problems
+
+
+# ---------------------------------------------------------------- historian settings
+
+
+def with_historian(table: str) -> str:
+    return f"{GOOD}\n[historian]\n{table}\n"
+
+
+def test_historian_settings_default_and_are_read() -> None:
+    assert parse_site(GOOD).historian == HistorianPolicy()
+    assert load_site(DEFAULT_SITE_PATH).historian == HistorianPolicy()  # the file states them
+    assert HistorianPolicy() == HistorianPolicy(
+        raw_days=90, minute_days=730, quarter_hour_days=3650, forced_s=60
+    )
+    site = parse_site(
+        with_historian("raw_days = 1\nminute_days = 30.5\nquarter_hour_days = 400\nforced_s = 5")
+    )
+    assert site.historian == HistorianPolicy(
+        raw_days=1, minute_days=30.5, quarter_hour_days=400, forced_s=5
+    )
+    site = parse_site(with_historian('raw_days = 7\nquarter_hour_days = "forever"'))
+    assert site.historian == HistorianPolicy(raw_days=7, quarter_hour_days=None)
+    forever = '"forever"'
+    site = parse_site(
+        with_historian(
+            f"raw_days = {forever}\nminute_days = {forever}\nquarter_hour_days = {forever}\n"
+            "forced_s = 3600"
+        )
+    )
+    assert site.historian == HistorianPolicy(
+        raw_days=None, minute_days=None, quarter_hour_days=None, forced_s=3600
+    )
+    assert parse_site(with_historian("minute_days = 36525\nquarter_hour_days = 36525")).historian
+
+
+KEEP_LONGER = (
+    "a coarser tier must be kept at least as long, "
+    "or long trends would show nothing where the finer tier still has data"
+)
+HISTORIAN_BROKEN = [
+    pytest.param(
+        with_historian("raw_days = 0"),
+        "historian.raw_days: is 0; it must be more than 0",
+        id="raw-days-zero",
+    ),
+    pytest.param(
+        with_historian("minute_days = -30"),
+        "historian.minute_days: is -30; it must be more than 0",
+        id="minute-days-negative",
+    ),
+    pytest.param(
+        with_historian('quarter_hour_days = "never"'),
+        "historian.quarter_hour_days: 'never' is not a number of days or \"forever\"",
+        id="days-unknown-text",
+    ),
+    pytest.param(
+        with_historian('raw_days = "Forever"'),
+        "historian.raw_days: 'Forever' is not a number of days or \"forever\"",
+        id="days-forever-capitalised",
+    ),
+    pytest.param(
+        with_historian("raw_days = true"),
+        'historian.raw_days: must be a number of days or "forever", not true/false',
+        id="days-bool",
+    ),
+    pytest.param(
+        with_historian("minute_days = [30]"),
+        'historian.minute_days: must be a number of days or "forever", not a list',
+        id="days-list",
+    ),
+    pytest.param(
+        with_historian("quarter_hour_days = 40000"),
+        "historian.quarter_hour_days: is 40000, above the largest allowed 36525",
+        id="days-beyond-a-century",
+    ),
+    pytest.param(
+        with_historian("raw_days = nan"),
+        "historian.raw_days: must be a finite number",
+        id="days-nan",
+    ),
+    pytest.param(
+        with_historian("forced_s = 0"),
+        "historian.forced_s: is 0; it must be more than 0",
+        id="forced-zero",
+    ),
+    pytest.param(
+        with_historian("forced_s = 3601"),
+        "historian.forced_s: is 3601, above the largest allowed 3600",
+        id="forced-over-an-hour",
+    ),
+    pytest.param(
+        with_historian('forced_s = "forever"'),
+        "historian.forced_s: must be a number, not text",
+        id="forced-forever",
+    ),
+    pytest.param(
+        with_historian("minute_days = 30"),
+        f"historian.minute_days: 30 days is shorter than raw_days (90 days): {KEEP_LONGER}",
+        id="minutes-shorter-than-raw",
+    ),
+    pytest.param(
+        with_historian('raw_days = "forever"'),
+        f"historian.minute_days: 730 days is shorter than raw_days (forever): {KEEP_LONGER}",
+        id="raw-forever-minutes-not",
+    ),
+    pytest.param(
+        with_historian("quarter_hour_days = 365"),
+        "historian.quarter_hour_days: 365 days is shorter than minute_days (730 days): "
+        f"{KEEP_LONGER}",
+        id="quarter-hours-shorter-than-minutes",
+    ),
+    pytest.param(
+        with_historian("raw_day = 30"),
+        "historian.raw_day: unknown key (known keys: forced_s, minute_days, quarter_hour_days, "
+        "raw_days)",
+        id="historian-unknown-key",
+    ),
+    pytest.param(
+        GOOD.replace("[site]", "historian = 3\n[site]", 1),
+        "historian: must be a table [historian], not a whole number",
+        id="historian-not-a-table",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), HISTORIAN_BROKEN)
+def test_each_historian_mistake_is_the_one_problem_named(text: str, expected: str) -> None:
+    assert problems_of(text) == [expected]
+
+
+def test_every_historian_mistake_is_listed_at_once() -> None:
+    problems = problems_of(
+        with_historian('raw_days = 0\nminute_days = "x"\nquarter_hour_days = -1\nforced_s = 0')
+    )
+    assert [p.split(":", 1)[0] for p in problems] == [
+        "historian.raw_days",
+        "historian.minute_days",
+        "historian.quarter_hour_days",
+        "historian.forced_s",
+    ]

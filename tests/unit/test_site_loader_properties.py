@@ -21,7 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hal.points import DataType, Quantity, Table
-from necstgen_desk.site import Grade, InterlockKind, Site, SiteError, SiteProblem, parse_site
+from necstgen_desk.site import (
+    Grade,
+    HistorianPolicy,
+    InterlockKind,
+    Site,
+    SiteError,
+    SiteProblem,
+    parse_site,
+)
 from tests.unit.test_site_loader import GOOD
 
 FAST = settings(
@@ -29,7 +37,7 @@ FAST = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-SECTIONS = {"site", "grades", "alarms", "plc", "space", "door", "airlock", "point"}
+SECTIONS = {"site", "grades", "alarms", "historian", "plc", "space", "door", "airlock", "point"}
 
 
 def outcome(text: str) -> Site | tuple[SiteProblem, ...]:
@@ -142,11 +150,14 @@ POINT_KEYS += ["priority", "on_delay_s", "off_delay_s", "deadband", "door_holdof
 POINT_KEYS += ["holdoff_justification", "holdoff_doors", "critical"]
 ALARM_KEYS = ["cleanup_minutes", "door_held_open_s", "flood_start", "flood_window_min"]
 ALARM_KEYS += ["flood_end", "shelve_max_hours", "gap_s"]
+HISTORIAN_DAYS_KEYS = ["raw_days", "minute_days", "quarter_hour_days"]
+HISTORIAN_KEYS = [*HISTORIAN_DAYS_KEYS, "forced_s"]
 LIMIT_KEYS = ["action_low", "alert_low", "alert_high", "action_high"]
 
 # Values the loader accepts somewhere, so generated documents get past the type checks.
 plausible: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(["R1", "L1", "P1", "L1-IN", "L1-OUT", "AMBIENT", "127.0.0.1", "big"]),
+    st.just("forever"),
     st.sampled_from([*Grade, *InterlockKind, *Quantity, *Table, *DataType, "read", "write"]),
     st.integers(min_value=-3, max_value=20),
     st.floats(min_value=-50, max_value=50),
@@ -191,6 +202,7 @@ shaped_documents = st.fixed_dictionaries(
     optional={
         "site": st.one_of(table_of(SITE_KEYS), values),
         "alarms": st.one_of(table_of(ALARM_KEYS), values),
+        "historian": st.one_of(table_of(HISTORIAN_KEYS), values),
         "grades": st.one_of(
             st.dictionaries(
                 st.one_of(st.sampled_from([*Grade, "E"]), keys),
@@ -463,6 +475,63 @@ def test_registers_shifted(dp: int, t: int, closed: int, t_in_holding: bool) -> 
             p.path in {"point[R1.dp].address", "point[R1.t].address"} and "overlaps" in p.message
             for p in result
         ), result
+
+
+def _retention_days(value: object) -> tuple[bool, float | None]:
+    """Whether the loader takes a retention value, and its days (None: "forever")."""
+    if isinstance(value, str):
+        return value == "forever", None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False, None
+    try:
+        days = float(value)
+    except OverflowError:
+        return False, None
+    return math.isfinite(days) and 0 < days <= 36_525, days
+
+
+historian_values = st.one_of(
+    st.just("forever"),
+    st.integers(min_value=-2, max_value=40_000),
+    st.floats(min_value=-1, max_value=40_000),
+    st.sampled_from(HUGE_NUMBERS),
+    values,
+)
+
+
+@FAST
+@given(st.fixed_dictionaries({}, optional=dict.fromkeys(HISTORIAN_KEYS, historian_values)))
+def test_historian_table_is_read_exactly_or_refused_at_its_keys(table: dict[str, Any]) -> None:
+    """Loaded: each tier as written ("forever" is None), defaults for the rest, finer
+    tiers kept no longer than coarser ones. Refused: only at the table's own keys."""
+    doc = copy.deepcopy(GOOD_DOC)
+    doc["historian"] = table
+    result = outcome(tomli_w.dumps(doc))
+    default = HistorianPolicy()
+    read = {
+        key: _retention_days(table[key]) if key in table else (True, getattr(default, key))
+        for key in HISTORIAN_DAYS_KEYS
+    }
+    days = {key: value for key, (_, value) in read.items()}
+    forced = table.get("forced_s", default.forced_s)
+    forced_ok = (
+        not isinstance(forced, bool)
+        and isinstance(forced, int | float)
+        and 0 < forced <= 3600  # NaN fails both comparisons
+    )
+    kept = [math.inf if d is None else d for d in days.values()]
+    good = all(ok for ok, _ in read.values()) and forced_ok and kept == sorted(kept)
+    if not good:
+        assert not isinstance(result, Site), (table, result)
+        assert all(p.path.startswith("historian.") for p in result), result
+        return
+    assert isinstance(result, Site), (table, result)
+    assert result.historian == HistorianPolicy(
+        raw_days=days["raw_days"],
+        minute_days=days["minute_days"],
+        quarter_hour_days=days["quarter_hour_days"],
+        forced_s=float(forced),
+    )
 
 
 @FAST

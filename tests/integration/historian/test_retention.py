@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -22,14 +22,18 @@ from necstgen_desk.historian import (
     Tier,
     apply_retention,
     archive_raw,
+    historian_settings,
+    policies_for_site,
 )
 from necstgen_desk.records.errors import PermissionDenied, RuleViolation
 from necstgen_desk.records.roles import Permission, Role, roles_allowed
+from necstgen_desk.site import parse_site
 from necstgen_desk.storage.audit import verify_chain
 from necstgen_desk.storage.errors import AppendOnlyViolation
 from necstgen_desk.storage.models import AuditEntry, HistArchiveLog
-from tests.integration.historian.conftest import Clock, WriterFactory
+from tests.integration.historian.conftest import FAST, Clock, WriterFactory
 from tests.unit.historian.strategies import T0
+from tests.unit.test_site_loader import with_dp
 
 DAY = 86_400.0
 DAYS = 100
@@ -104,6 +108,55 @@ def test_a_site_policy_marks_a_point_critical_too(engine: Engine) -> None:
     apply_retention(engine, NOW, retention=SHORT, policies=critical)
     assert _times(engine, "QC.rh")[0] == first
     assert _times(engine, "B-01.t")[0] > first
+
+
+def test_the_site_file_sets_the_retention_the_app_writer_applies(
+    make_writer: WriterFactory, engine: Engine
+) -> None:
+    """``[historian] raw_days = 1``: the writer the app starts with the site's settings
+    purges a non-critical point's raw samples older than a day; the critical
+    differential's stay, and so do the roll-ups (kept 730 days by default)."""
+    site = parse_site(with_dp("critical = true") + "\n[historian]\nraw_days = 1\n")
+    policies = policies_for_site(site)
+    assert policies["R1.dp"].critical and not policies["R1.t"].critical
+    end = T0 + 3 * DAY
+    clock = Clock(T0)
+    writer = make_writer(policies=policies, clock=clock)  # FAST: no retention while recording
+    t = T0
+    while t < end:
+        clock.now = t
+        writer.submit(
+            [Sample(p, 20.0 + (t - T0) / DAY, Quality.GOOD, t) for p in ("R1.dp", "R1.t")]
+        )
+        t += STEP
+    writer.stop()
+    before = {p: _times(engine, p) for p in ("R1.dp", "R1.t")}
+    assert before["R1.t"][0] == T0 and len(before["R1.t"]) == 3 * DAY / STEP
+
+    # As ui.app starts it: the site's settings (retention every hour, first after a batch).
+    settings = historian_settings(site)
+    assert settings.retention_every_s is not None
+    clock.now = end
+    writer = make_writer(
+        policies=policies,
+        settings=replace(settings, batch_interval_s=FAST.batch_interval_s),
+        clock=clock,
+    )
+    writer.submit([Sample("R1.t", 23.0, Quality.GOOD, end)])
+    writer.stop()
+
+    assert _times(engine, "R1.dp") == before["R1.dp"]  # critical: every raw sample kept
+    kept = _times(engine, "R1.t")
+    assert kept[0] >= end - DAY and kept[0] - STEP < end - DAY
+    assert kept[-1] == end
+    purged = len(before["R1.t"]) - (len(kept) - 1)
+    assert purged == 2 * DAY / STEP
+    assert _buckets(engine, "R1.t", Tier.MINUTE)[0] == round(T0 * 1e6)
+    with Session(engine) as session:
+        logged = session.scalars(select(HistArchiveLog).order_by(HistArchiveLog.id)).all()
+    assert [(e.action, e.tier, e.username, e.rows, e.reason) for e in logged] == [
+        ("retention", "raw", "system", purged, "retention: raw kept 1 days"),
+    ]
 
 
 ARCHIVERS = roles_allowed(Permission.ARCHIVE_HISTORIAN)

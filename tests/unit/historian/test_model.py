@@ -17,13 +17,14 @@ from necstgen_desk.historian.model import (
     PointPolicy,
     RetentionPolicy,
     Tier,
+    historian_settings,
     policies_for_site,
     quality_of,
     to_datetime,
     to_us,
 )
 from necstgen_desk.site import DEFAULT_SITE_PATH, SiteError, load_site, parse_site
-from tests.unit.test_site_loader import GOOD, mutate
+from tests.unit.test_site_loader import DP_LIMITS, GOOD, mutate
 
 
 def test_quality_codes_order_worse_higher_and_round_trip() -> None:
@@ -61,6 +62,36 @@ def test_default_site_policies() -> None:
     # A time-lapse site's scan periods are real seconds: on the plant's clock, × speed.
     fast = policies_for_site(site, time_lapse=60.0)
     assert fast["B-01.dp"].scan_s == pytest.approx(60.0 * site.plc_by_id["ENV-1"].scan_period_s)
+
+
+def test_historian_settings_map_every_key_of_the_site() -> None:
+    # The defaults of [historian] are the historian's own.
+    assert historian_settings(parse_site(GOOD)) == HistorianSettings()
+    assert historian_settings(load_site(DEFAULT_SITE_PATH)) == HistorianSettings()
+    site = parse_site(
+        GOOD + "\n[historian]\nraw_days = 2\nminute_days = 45.5\nquarter_hour_days = 800\n"
+        "forced_s = 20\n"
+    )
+    assert historian_settings(site) == HistorianSettings(
+        forced_s=20,
+        retention=RetentionPolicy(raw_days=2, minute_days=45.5, quarter_hour_days=800),
+    )
+    forever = parse_site(
+        GOOD + '\n[historian]\nraw_days = "forever"\nminute_days = "forever"\n'
+        'quarter_hour_days = "forever"\n'
+    )
+    retention = historian_settings(forever).retention
+    assert [retention.days(tier) for tier in Tier] == [None, None, None]
+
+
+def test_policies_follow_the_site_forced_interval() -> None:
+    site = parse_site(
+        mutate(DP_LIMITS, f"{DP_LIMITS}\ncritical = true") + "\n[historian]\nforced_s = 120\n"
+    )
+    policies = policies_for_site(site)
+    assert policies["R1.t"].forced_s == 120
+    assert policies["R1.dp"].forced_s == site.alarms.gap_s / 2  # critical: half the gap
+    assert policies_for_site(site, HistorianSettings(forced_s=10))["R1.t"].forced_s == 10
 
 
 def test_hist_deadband_overrides_the_quantity_default() -> None:
