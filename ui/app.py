@@ -41,7 +41,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 from necstgen_desk.alarms.engine import AlarmEngine
 from necstgen_desk.alarms.model import AlarmKind
 from necstgen_desk.clock import MIN_TICK_S, WALL_CLOCK, FacilityClock
-from necstgen_desk.historian import HistorianWriter, policies_for_site
+from necstgen_desk.historian import HistorianWriter, historian_settings, policies_for_site
 from necstgen_desk.historian.model import OverflowEpisode
 from necstgen_desk.live import PointStore
 from necstgen_desk.options import AppOptions
@@ -55,6 +55,7 @@ from ui.main_window import APPLICATION, ORGANISATION, MainWindow
 from ui.records_desk import RecordsConfig, RecordsDesk
 from ui.room_view import DisplayDesk
 from ui.theme import ICON_PATH, load_stylesheet
+from ui.timefmt import use_clock
 
 if TYPE_CHECKING:
     from necstgen_desk.simprocess import SimulatorProcess
@@ -243,6 +244,7 @@ class _Session:
         demo = self.options.site_path is None
         if demo and self.options.speed != 1.0:
             self.clock = await self._time_lapse_clock()
+            use_clock(self.clock.utc)  # the forms' and dialogs' "now" too
         if demo:
             started = await self._start_simulator()
             if started is None:
@@ -298,6 +300,7 @@ class _Session:
         writer = HistorianWriter(
             db_url,
             policies=policies_for_site(site, time_lapse=self.clock.speed),
+            settings=historian_settings(site),
             on_overflow=self._historian_overflow,
             clock=self.clock,
         )
@@ -496,6 +499,7 @@ class _Session:
                 await simulator.stop()
             except Exception:
                 log.exception("stopping the demo simulator failed")
+        use_clock(None)
         self.app.aboutToQuit.disconnect(self._closed.set)
 
 

@@ -13,25 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QObject, Qt
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDateTimeEdit,
-    QFileDialog,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 
-from necstgen_desk.services import AuditFilters, AuditView, ChainReport
-from ui.forms import BusyBar, Column, MessageLabel, ViewTableModel, ask_save_path, make_table
+from necstgen_desk.services import AuditFilters, AuditView, ChainReport, UserSession
+from ui.forms import Column, MessageLabel, ViewTableModel
+from ui.history_window import HistoryWindow
 from ui.records_context import RecordsContext
-from ui.timefmt import EDIT_FORMAT, local_text, to_utc, utc_text
-from ui.worker import Reloader, TaskSet
+from ui.timefmt import local_text, utc_text
 
 log = logging.getLogger(__name__)
 
@@ -115,34 +104,22 @@ def chain_text(report: ChainReport) -> str:
     )
 
 
-class AuditViewer(QWidget):
+class AuditViewer(HistoryWindow[AuditView]):
     """Filters, the entries table, CSV export and the chain check."""
 
     def __init__(self, context: RecordsContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent, Qt.WindowType.Window)
-        self.setObjectName("auditViewer")
-        self.setWindowTitle(f"Audit trail — {context.site.name} — NECSTGEN Desk")
-        self.context = context
-        self.tasks = TaskSet("audit viewer")
-        self.reloader = Reloader(self.tasks, self._load, "load audit trail")
+        super().__init__(
+            context,
+            AuditTableModel(),
+            what="audit trail",
+            object_name="auditViewer",
+            range_names=("auditFrom", "auditTo"),
+            days_back=7,
+            limit=QUERY_LIMIT,
+            parent=parent,
+        )
         self._users: set[str] = set()
-        self._file_dialog: QFileDialog | None = None
-        self.last_export: Path | None = None
         self.report: ChainReport | None = None
-
-        self.use_range = QCheckBox("From", self)
-        self.use_range.setObjectName("useRange")
-        now = QDateTime.currentDateTime()
-        self.date_from = QDateTimeEdit(now.addDays(-7), self)
-        self.date_from.setObjectName("auditFrom")
-        self.date_to = QDateTimeEdit(now.addSecs(3600), self)
-        self.date_to.setObjectName("auditTo")
-        for edit in (self.date_from, self.date_to):
-            edit.setDisplayFormat(EDIT_FORMAT)
-            edit.setCalendarPopup(True)
-            edit.setEnabled(False)
-        self.use_range.toggled.connect(self.date_from.setEnabled)
-        self.use_range.toggled.connect(self.date_to.setEnabled)
         self.user = QComboBox(self)
         self.user.setObjectName("userFilter")
         self.user.setEditable(True)
@@ -150,36 +127,19 @@ class AuditViewer(QWidget):
         editor = self.user.lineEdit()
         if editor is not None:
             editor.setPlaceholderText("all users")
-        self.room = QComboBox(self)
-        self.room.setObjectName("roomFilter")
-        self.room.addItem("All rooms", "")
-        for space in context.spaces:
-            self.room.addItem(context.room_label(space.id), space.id)
+        self.room = self.room_box("roomFilter")
         self.record_type = QComboBox(self)
         self.record_type.setObjectName("recordTypeFilter")
         self.record_type.addItem("All record types", "")
         for key, text in RECORD_TYPES.items():
             self.record_type.addItem(text, key)
-        self.apply_button = QPushButton("Apply filters", self)
-        self.apply_button.setObjectName("applyFilters")
-        self.apply_button.setDefault(True)
-        self.apply_button.clicked.connect(self.reload)
-        self.export_button = QPushButton("Export CSV…", self)
-        self.export_button.setObjectName("exportCsv")
-        self.export_button.clicked.connect(
-            lambda: self.tasks.start(self._export(), name="export CSV")
-        )
         self.verify_button = QPushButton("Verify chain", self)
         self.verify_button.setObjectName("verifyChain")
         self.verify_button.clicked.connect(
             lambda: self.tasks.start(self._verify(), name="verify chain")
         )
 
-        filters = QGridLayout()
-        filters.addWidget(self.use_range, 0, 0)
-        filters.addWidget(self.date_from, 0, 1)
-        filters.addWidget(QLabel("to", self), 0, 2)
-        filters.addWidget(self.date_to, 0, 3)
+        filters = self.filters
         filters.addWidget(QLabel("User:", self), 0, 4)
         filters.addWidget(self.user, 0, 5)
         filters.addWidget(QLabel("Room:", self), 1, 0)
@@ -187,82 +147,31 @@ class AuditViewer(QWidget):
         filters.addWidget(QLabel("Record type:", self), 1, 4)
         filters.addWidget(self.record_type, 1, 5)
         filters.setColumnStretch(6, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.apply_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.verify_button)
-        buttons.addWidget(self.export_button)
-
-        self.model = AuditTableModel(self)
-        self.table = make_table(self.model, self)
+        self.buttons.insertWidget(self.buttons.indexOf(self.export_button), self.verify_button)
         self.table.setObjectName("auditTable")
-        self.summary = QLabel(self)
-        self.summary.setObjectName("hint")
         self.chain = MessageLabel(self)
         self.chain.setObjectName("chainReport")
-        self.message = MessageLabel(self)
-        self.busy_bar = BusyBar("Working…", self)
-        layout = QVBoxLayout(self)
-        layout.addLayout(filters)
-        layout.addLayout(buttons)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.chain)
-        layout.addWidget(self.message)
-        layout.addWidget(self.busy_bar)
-        self.resize(1400, 700)
+        self.add_above_message(self.chain)
 
     # -------------------------------------------------------------- filters
 
     def current_filter(self) -> AuditFilter:
-        since = until = None
-        if self.use_range.isChecked():
-            since = to_utc(self.date_from.dateTime())
-            until = to_utc(self.date_to.dateTime())
+        since, until = self.date_range()
         user = self.user.currentText().strip()
         room = str(self.room.currentData() or "")
         record_type = str(self.record_type.currentData() or "")
         return AuditFilter(since, until, user or None, room or None, record_type or None)
 
-    def reload(self) -> None:
-        self.reloader.request()
-
-    async def _load(self) -> None:
+    async def fetch(self) -> list[AuditView] | None:
         session = self.context.session
         if session is None:
-            return
+            return None
         where = self.current_filter()
-        self.busy_bar.show()
-        try:
-            rows = await self.context.call(
-                self.context.records.audit.query,
-                session,
-                since=where.since,
-                until=where.until,
-                username=where.username,
-                room_id=where.room_id,
-                record_type=where.record_type,
-                limit=QUERY_LIMIT,
-            )
-        except Exception as error:
-            self.message.show_error(error)
-            return
-        finally:
-            self.busy_bar.hide()
-        if self.message.severity == "error":  # a reload clears a failure, not a fresh result
-            self.message.clear_message()
-        self.model.set_rows(rows)
-        self._remember_users(rows)
-        more = (
-            " (the newest; narrow the filters to see older ones)"
-            if len(rows) >= QUERY_LIMIT
-            else ""
-        )
-        self.summary.setText(
-            f"{len(rows)} entries, newest first{more}. Times are local; UTC in the tooltip."
+        return await self.context.call(
+            self.context.records.audit.query, session, **where.as_filters(), limit=QUERY_LIMIT
         )
 
-    def _remember_users(self, rows: list[AuditView]) -> None:
+    def loaded(self, rows: list[AuditView]) -> None:
         new = {row.username for row in rows} - self._users
         if not new:
             return
@@ -277,43 +186,14 @@ class AuditViewer(QWidget):
 
     # -------------------------------------------------------------- export and chain
 
-    async def choose_export_path(self) -> Path | None:
-        """Ask where to save (a non-modal-loop file dialog, awaited)."""
-        return await ask_save_path(
-            self,
-            title="Export the audit trail as CSV",
-            object_name="exportDialog",
-            stem="audit-trail",
-            suffix="csv",
-            track=self._track_dialog,
+    async def export_to(self, session: UserSession, path: Path) -> int:
+        where = self.current_filter()
+        return await self.context.call(
+            self.context.records.audit.export_csv, session, path, **where.as_filters()
         )
 
-    def _track_dialog(self, dialog: QFileDialog | None) -> None:
-        self._file_dialog = dialog
-
-    async def _export(self) -> None:
-        session = self.context.session
-        if session is None:
-            return
-        path = await self.choose_export_path()
-        if path is None:
-            return
-        where = self.current_filter()
-        self.busy_bar.show()
-        self.export_button.setEnabled(False)
-        try:
-            count = await self.context.call(
-                self.context.records.audit.export_csv, session, path, **where.as_filters()
-            )
-        except Exception as error:
-            self.message.show_error(error)
-            return
-        finally:
-            self.busy_bar.hide()
-            self.export_button.setEnabled(True)
-        self.message.show_message(f"Exported {count} entries (oldest first) to {path}.", "ok")
-        self.last_export = path
-        self.reload()
+    def exported(self, path: Path) -> None:
+        self.reload()  # the export is itself in the trail
 
     async def _verify(self) -> None:
         self.busy_bar.show()
@@ -330,8 +210,3 @@ class AuditViewer(QWidget):
         self.chain.show_message(chain_text(report), "ok" if report.ok else "error")
         if not report.ok:
             log.critical("audit chain check from the viewer: %s", report.message)
-
-    def shutdown(self) -> None:
-        if self._file_dialog is not None:
-            self._file_dialog.reject()
-        self.tasks.cancel_all()

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,7 +28,7 @@ from necstgen_desk.services import CleaningView, GowningView, Records, RoomStatu
 from ui.forms import BusyBar, MessageLabel, ViewTableModel, make_table
 from ui.logbook_columns import CLEANING_COLUMNS, GOWNING_COLUMNS, STATUS_COLUMNS
 from ui.records_context import RecordsContext
-from ui.timefmt import DATE_FORMAT, to_date
+from ui.timefmt import DATE_FORMAT, to_date, today_local
 from ui.worker import Reloader, TaskSet
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class LogbooksWindow(QWidget):
         self.use_range = QCheckBox("Only from", self)
         self.use_range.setObjectName("useRange")
         self.use_range.setChecked(True)
-        today = QDate.currentDate()
+        today = today_local()
         self.date_from = QDateEdit(today.addDays(-DEFAULT_DAYS), self)
         self.date_from.setObjectName("dateFrom")
         self.date_to = QDateEdit(today, self)

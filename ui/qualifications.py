@@ -42,7 +42,7 @@ from ui.forms import (
 from ui.logbook_columns import QUALIFICATION_COLUMNS
 from ui.records_context import RecordsContext
 from ui.signature_dialog import SignatureDialog
-from ui.timefmt import DATE_FORMAT, to_date
+from ui.timefmt import DATE_FORMAT, to_date, today_local
 from ui.worker import Reloader, TaskSet
 
 
@@ -56,7 +56,7 @@ class QualificationFormDialog(AsyncDialog[tuple[str, QDate, int, str]]):
         self.person.setPlaceholderText("the person's user name or full name, as on the gowning log")
         if persons:
             self.person.setToolTip("Known: " + ", ".join(persons))
-        self.qualified_on = QDateEdit(QDate.currentDate(), self.body)
+        self.qualified_on = QDateEdit(today_local(), self.body)
         self.qualified_on.setObjectName("qualifiedOn")
         self.qualified_on.setDisplayFormat(DATE_FORMAT)
         self.qualified_on.setCalendarPopup(True)

@@ -69,11 +69,13 @@ from ui.timefmt import (
     DATE_FORMAT,
     EDIT_FORMAT,
     local_text,
+    now_local,
     now_utc,
     to_date,
     to_qdate,
     to_qdatetime,
     to_utc,
+    today_local,
 )
 from ui.worker import Reloader, TaskSet
 
@@ -160,7 +162,7 @@ def _minutes_box(parent: QWidget, name: str, value: float) -> QDoubleSpinBox:
 
 def _now() -> QDateTime:
     """Now, to the millisecond: an entry made at once counts as after what preceded it."""
-    return QDateTime.currentDateTime()
+    return now_local()
 
 
 class StatusChangeDialog(AsyncDialog[RoomStatusView | None]):
@@ -281,7 +283,7 @@ class CleaningDialog(AsyncDialog[tuple[CleaningEntry, str]]):
         self.agent.setPlaceholderText("e.g. 70 % IPA, or a sporicide such as H2O2/PAA")
         self.lot = QLineEdit(self.body)
         self.lot.setObjectName("agentLot")
-        today = QDate.currentDate()
+        today = today_local()
         self.prepared = _date_edit(self.body, "preparedOn", today)
         self.expires = _date_edit(self.body, "expiresOn", today.addDays(7))
         self.required = _minutes_box(self.body, "requiredContact", 10.0)

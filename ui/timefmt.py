@@ -4,10 +4,17 @@
 tooltip. Editors (:class:`QDateTimeEdit`) work in local time and show the
 offset; :func:`to_utc` turns what was entered into the aware UTC datetime the
 services take.
+
+"Now" on every screen — the defaults of the logbook forms and filters, the
+signature dialog's "now" — is :func:`now_utc`: the wall clock, or the facility's
+clock the composition root hands to :func:`use_clock` (a time-lapse demo,
+ADR 0006), so a form's default times are the plant's and its checks agree
+with the services'.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from PySide6.QtCore import QDate, QDateTime
@@ -58,5 +65,29 @@ def to_date(value: QDate) -> date:
     return date(value.year(), value.month(), value.day())
 
 
-def now_utc() -> datetime:
+def _wall_now() -> datetime:
     return datetime.now(UTC)
+
+
+_now: Callable[[], datetime] = _wall_now
+
+
+def use_clock(clock: Callable[[], datetime] | None) -> None:
+    """Every screen's "now" from ``clock`` (aware UTC); None: the wall clock again."""
+    global _now  # noqa: PLW0603 - one clock for the whole UI, set by the composition root
+    _now = clock if clock is not None else _wall_now
+
+
+def now_utc() -> datetime:
+    """Now on the facility's clock (see the module docstring), aware UTC."""
+    return _now()
+
+
+def now_local() -> QDateTime:
+    """:func:`now_utc` for an editor (local time, to the millisecond)."""
+    return to_qdatetime(now_utc())
+
+
+def today_local() -> QDate:
+    """The local date of :func:`now_utc`."""
+    return to_qdate(now_utc().astimezone().date())

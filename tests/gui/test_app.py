@@ -37,6 +37,7 @@ from ui.app import (
 )
 from ui.historian_status import HistorianIndicator
 from ui.main_window import MainWindow
+from ui.timefmt import now_utc
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -235,6 +236,7 @@ def test_a_time_lapse_demo_records_on_the_plants_clock_and_a_second_run_continue
             window = windows[0]
             if window.time_label is not None:
                 seen["time"] = window.time_label.text()
+            seen["ahead_s"] = str(now_utc().timestamp() - time.time())
             indicator = window.findChild(HistorianIndicator)
             if indicator is not None:
                 seen["historian"] = indicator.text()
@@ -249,6 +251,8 @@ def test_a_time_lapse_demo_records_on_the_plants_clock_and_a_second_run_continue
     assert run(options) == EXIT_OK
     assert seen["time"].startswith("▶▶ Time-lapse ×60")
     assert seen["historian"] == "✓ Historian"
+    assert float(seen["ahead_s"]) > 60  # the forms' "now" is the plant's ...
+    assert abs(now_utc().timestamp() - time.time()) < 5  # ... until the app closed
     first = newest_recorded_time(url)
     assert first is not None
     # About 8 real seconds at 60×: minutes of the plant, far ahead of the wall clock.

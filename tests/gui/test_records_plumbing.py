@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import QDateTime
@@ -16,10 +16,20 @@ from pytestqt.qtbot import QtBot
 from necstgen_desk.records.errors import RuleViolation
 from necstgen_desk.records.lifecycle import RoomStatus
 from necstgen_desk.services import RecordChange, RoomStatusView
+from ui import room_logbook
 from ui.bridge import RecordsBridge
 from ui.forms import AsyncDialog, error_text, run_dialog
 from ui.room_marks import MarkStyle, room_mark, short_status
-from ui.timefmt import local_text, to_qdatetime, to_utc
+from ui.timefmt import (
+    local_text,
+    now_local,
+    now_utc,
+    to_date,
+    to_qdatetime,
+    to_utc,
+    today_local,
+    use_clock,
+)
 from ui.worker import (
     WORKER_THREAD_NAME,
     GuiThreadGarbageCollector,
@@ -205,6 +215,21 @@ def _view(status: RoomStatus, **extra: object) -> RoomStatusView:
     }
     fields.update(extra)
     return RoomStatusView(**fields)  # type: ignore[arg-type]  # test table of plain values
+
+
+def test_the_screens_now_follows_the_facility_clock_and_goes_back_to_the_wall() -> None:
+    """A time-lapse demo hands its clock to the UI: the forms' default times and
+    the signature dialog's "now" are the plant's (ADR 0006)."""
+    ahead = datetime.now(UTC) + timedelta(minutes=50)
+    use_clock(lambda: ahead)
+    try:
+        assert now_utc() == ahead
+        assert abs((to_utc(now_local()) - ahead).total_seconds()) <= 0.001  # to the ms
+        assert to_date(today_local()) == ahead.astimezone().date()
+        assert to_utc(room_logbook._now()) == to_utc(now_local())  # the logbook forms' default
+    finally:
+        use_clock(None)
+    assert abs((now_utc() - datetime.now(UTC)).total_seconds()) < 5
 
 
 @pytest.mark.parametrize(
