@@ -142,9 +142,11 @@ class PointPolicy:
     passed since the last recorded sample (so a flat line is provably alive).
     ``forced_s = 0`` records every sample. ``critical`` raw samples are never
     purged by retention. ``scan_s`` is how often the point is read (on the
-    facility's clock): the forced sample is the first read at or after
-    ``forced_s``, so a recorded sample vouches for the time up to
-    ``forced_s + scan_s`` and only what lies beyond is a hole in the record.
+    facility's clock): the forced sample is the last read before ``forced_s``
+    runs out (recorded once ``forced_s - scan_s`` passed), and a recorded
+    sample vouches for the time up to ``forced_s + 2 × scan_s`` — a read up to
+    two periods late is not a hole, as a value is GOOD until two periods pass
+    without a fresh one (ADR 0002). Only what lies beyond is a hole.
     """
 
     deadband: float = 0.0

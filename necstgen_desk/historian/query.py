@@ -139,10 +139,10 @@ class HistorianQuery:
     def _hold_us(self, point_id: str) -> int:
         policy = self._policies.get(point_id, self._default)
         # A forced interval of 0 records every sample: a sample vouches for the
-        # time to the next one, up to one default interval. The forced sample is
-        # the first read at or after the interval: up to a scan later.
+        # time to the next one, up to one default interval; and for two scans
+        # more, as a read two periods late is still not STALE (PointPolicy).
         forced = policy.forced_s or self._default.forced_s
-        return round((forced + policy.scan_s) * US_PER_S)
+        return round((forced + 2 * policy.scan_s) * US_PER_S)
 
     # ------------------------------------------------------------ raw
 

@@ -190,7 +190,8 @@ class PointRecorder:
         self.point_id = point_id
         self.hist_id = hist_id
         self.deadband = policy.deadband
-        self.forced_us = round(policy.forced_s * US_PER_S)
+        # The forced sample is the last read before forced_s runs out (PointPolicy).
+        self.forced_us = round(max(0.0, policy.forced_s - policy.scan_s) * US_PER_S)
         self.last_t: int | None = None
         self.seen_t: int | None = None
         self.last_value: float | None = None
