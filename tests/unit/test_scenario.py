@@ -118,6 +118,15 @@ def test_good_scenario_loads_sorted_by_time() -> None:
     assert "open_door door=PAL-03-OUT forced" in first.describe()
 
 
+@pytest.mark.parametrize(
+    "path", sorted(DEMO.parent.glob("*.toml")), ids=lambda p: getattr(p, "name", str(p))
+)
+def test_every_shipped_scenario_is_valid_for_the_default_site(path: Path) -> None:
+    site = load_site(DEFAULT_SITE_PATH)
+    scenario = load_scenario(path, targets=scenario_targets(site))
+    assert scenario.steps and scenario.name
+
+
 def test_demo_scenario_is_valid_for_the_default_site() -> None:
     site = load_site(DEFAULT_SITE_PATH)
     scenario = load_scenario(DEMO, targets=scenario_targets(site))
