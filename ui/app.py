@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import logging.handlers
 import os
@@ -56,6 +57,7 @@ from ui.records_desk import RecordsConfig, RecordsDesk
 from ui.room_view import DisplayDesk
 from ui.theme import ICON_PATH, load_stylesheet
 from ui.timefmt import use_clock
+from ui.worker import freeze_startup_objects
 
 if TYPE_CHECKING:
     from necstgen_desk.simprocess import SimulatorProcess
@@ -289,6 +291,8 @@ class _Session:
             engine.run(clock.paced(TICK_S, MIN_TICK_S)), name="alarm engine ticks"
         )
         await self.facility.start()
+        frozen = freeze_startup_objects()  # full collections on the GUI thread stay short
+        log.info("start-up done: %d long-lived objects left out of garbage collection", frozen)
         if self.screenshot is not None:
             return await self._take_screenshot(window, self.screenshot)
         await self._closed.wait()
@@ -500,6 +504,7 @@ class _Session:
             except Exception:
                 log.exception("stopping the demo simulator failed")
         use_clock(None)
+        gc.unfreeze()  # what start-up froze can be collected again
         self.app.aboutToQuit.disconnect(self._closed.set)
 
 
