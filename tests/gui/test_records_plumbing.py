@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+import weakref
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,6 +36,7 @@ from ui.worker import (
     GuiThreadGarbageCollector,
     ServiceWorker,
     WorkerClosed,
+    freeze_startup_objects,
 )
 
 from .conftest import run_in_loop
@@ -120,6 +122,27 @@ def test_cyclic_garbage_is_collected_on_the_gui_thread_only() -> None:
         guard.stop()
         guard.deleteLater()
     assert gc.isenabled() is enabled
+
+
+def test_start_up_objects_are_frozen_after_a_collection_and_garbage_is_not() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.other: Node | None = None
+
+    alive = Node()
+    garbage = Node()
+    garbage.other = Node()
+    garbage.other.other = garbage  # a cycle only the collector can reclaim
+    witness = weakref.ref(garbage)
+    del garbage
+    try:
+        frozen = freeze_startup_objects()
+        assert witness() is None  # collected first, never frozen
+        assert frozen == gc.get_freeze_count() > 0
+        assert not any(o is alive for o in gc.get_objects(generation=2))  # now permanent
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
 
 
 # ------------------------------------------------------------------ the bridge
