@@ -35,7 +35,6 @@ the fault shows on the next scan (:meth:`AlarmService.await_outcome`).
 from __future__ import annotations
 
 import asyncio
-import csv
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -320,10 +319,10 @@ class AlarmService:
         core = self._core
 
         def work(tx: Tx, made: list[AlarmChange]) -> list[AlarmChange]:
-            actor = core.actor(tx, session)
             what = ", ".join(ids) if len(ids) <= 3 else f"{len(ids)} alarms"
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.ACKNOWLEDGE_ALARM,
                 attempted=f"acknowledge {what}",
                 record_type=ALARM_RECORD,
@@ -383,9 +382,9 @@ class AlarmService:
         attempted = f"shelve alarm {alarm_id}"
 
         def work(tx: Tx, made: list[AlarmChange]) -> AlarmChange:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.SHELVE_ALARM,
                 attempted=attempted,
                 record_type=ALARM_RECORD,
@@ -452,9 +451,9 @@ class AlarmService:
         core = self._core
 
         def work(tx: Tx, made: list[AlarmChange]) -> AlarmChange:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.SHELVE_ALARM,
                 attempted=f"unshelve alarm {alarm_id}",
                 record_type=ALARM_RECORD,
@@ -499,9 +498,9 @@ class AlarmService:
         attempted = f"acknowledge the interlock fault of {airlock_id}"
 
         def work(tx: Tx, made: list[AlarmChange]) -> list[AlarmChange]:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.ACKNOWLEDGE_INTERLOCK_FAULT,
                 attempted=attempted,
                 record_type=INTERLOCK_RECORD,
@@ -556,9 +555,9 @@ class AlarmService:
         attempted = f"reset the interlock fault of {airlock_id}"
 
         def work(tx: Tx) -> ResetOrder:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.ACKNOWLEDGE_INTERLOCK_FAULT,
                 attempted=attempted,
                 record_type=INTERLOCK_RECORD,
@@ -763,57 +762,38 @@ class AlarmService:
         target = Path(path)
         query = self._history_query(filters, newest_first=False)
         rows = core.read(lambda tx: [_event_view(row) for row in tx.db.scalars(query)])
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(HISTORY_CSV_COLUMNS)
-                for r in rows:
-                    writer.writerow(
-                        (
-                            r.seq,
-                            r.at.astimezone(UTC).isoformat(timespec="microseconds"),
-                            r.alarm_id,
-                            r.priority.value,
-                            r.kind.value,
-                            r.source,
-                            r.room_id or "",
-                            r.event.value,
-                            r.from_state.value,
-                            r.to_state.value,
-                            "yes" if r.active else "no",
-                            r.message,
-                            r.value or "",
-                            r.username or "",
-                            r.comment or "",
-                            r.shelved_until.isoformat(timespec="seconds")
-                            if r.shelved_until is not None
-                            else "",
-                        )
-                    )
-                handle.flush()
-                os.fsync(handle.fileno())
-
-            def work(tx: Tx) -> None:
-                actor = core.actor(tx, session)
-                span = f"{rows[0].seq}-{rows[-1].seq}" if rows else "none"
-                described = ", ".join(f"{k}={v}" for k, v in filters.items() if v) or "none"
-                append_audit(
-                    tx.db,
-                    username=actor.username,
-                    action="export_csv",
-                    record_type=JOURNAL_RECORD,
-                    record_id=span,
-                    new_value=str(target),
-                    reason=f"exported {len(rows)} alarm journal entries as CSV "
-                    f"(filters: {described})",
-                    at=tx.now,
+        described = ", ".join(f"{k}={v}" for k, v in filters.items() if v) or "none"
+        core.write_csv_export(
+            session,
+            target,
+            header=HISTORY_CSV_COLUMNS,
+            rows=(
+                (
+                    r.seq,
+                    r.at.astimezone(UTC).isoformat(timespec="microseconds"),
+                    r.alarm_id,
+                    r.priority.value,
+                    r.kind.value,
+                    r.source,
+                    r.room_id or "",
+                    r.event.value,
+                    r.from_state.value,
+                    r.to_state.value,
+                    "yes" if r.active else "no",
+                    r.message,
+                    r.value or "",
+                    r.username or "",
+                    r.comment or "",
+                    r.shelved_until.isoformat(timespec="seconds")
+                    if r.shelved_until is not None
+                    else "",
                 )
-
-            core.write(work)
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
+                for r in rows
+            ),
+            record_type=JOURNAL_RECORD,
+            span=f"{rows[0].seq}-{rows[-1].seq}" if rows else "none",
+            reason=f"exported {len(rows)} alarm journal entries as CSV (filters: {described})",
+        )
         return len(rows)
 
 

@@ -12,11 +12,14 @@ their own, and the refusal's error is raised to the caller.
 
 from __future__ import annotations
 
+import csv
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
 
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -235,6 +238,28 @@ class Core:
             raise PasswordChangeRequired(user.username)
         return user
 
+    def permitted(
+        self,
+        tx: Tx,
+        session: UserSession,
+        permission: Permission,
+        *,
+        attempted: str,
+        record_type: str,
+        record_id: str | int,
+    ) -> User:
+        """The session's account (:meth:`actor`), refused unless its role has
+        ``permission`` (:meth:`require`: the refusal audited as ``permission_denied``)."""
+        actor = self.actor(tx, session)
+        self.require(
+            actor,
+            permission,
+            attempted=attempted,
+            record_type=record_type,
+            record_id=record_id,
+        )
+        return actor
+
     def require(
         self,
         actor: User,
@@ -409,12 +434,7 @@ class Core:
         ``label`` names the record in refusals, e.g. "cleaning record 12".
         """
         why = reason_or_problem(reason, problems)
-        newer = repo.superseded_by(tx.db, original)
-        if newer is not None:
-            version = newer.__dict__.get("id")  # every versioned table has an integer id
-            problems.append(
-                f"{label} was already corrected by version {version}; correct the newest version"
-            )
+        superseded_problem(tx.db, original, label, "correct", problems)
         refuse(f"Correction of {label} refused", problems)
         try:
             repo.add_correction(
@@ -471,6 +491,53 @@ class Core:
                 )
 
         return Refusal(error, record)
+
+    # ------------------------------------------------------------ exports
+
+    def write_csv_export(
+        self,
+        session: UserSession,
+        target: Path,
+        *,
+        header: Sequence[str],
+        rows: Iterable[Sequence[object]],
+        record_type: str,
+        span: str,
+        reason: str,
+    ) -> None:
+        """Write ``header`` and ``rows`` to ``target`` as UTF-8 CSV, audited as
+        ``export_csv`` (record id ``span``, new value the path, ``reason``).
+
+        The rows go to a hidden partial file next to ``target`` (flushed to disk);
+        it becomes ``target`` only once the audit entry is committed, and is
+        removed when anything fails.
+        """
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(header)
+                writer.writerows(rows)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+            def work(tx: Tx) -> None:
+                actor = self.actor(tx, session)
+                append_audit(
+                    tx.db,
+                    username=actor.username,
+                    action="export_csv",
+                    record_type=record_type,
+                    record_id=span,
+                    new_value=str(target),
+                    reason=reason,
+                    at=tx.now,
+                )
+
+            self.write(work)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
 
     # ------------------------------------------------------------ views of signatures
 
@@ -549,6 +616,17 @@ def signature_view(signature: Signature, current_hash: str) -> SignatureView:
     return SignatureView(id=signature.id, manifest=manifest, matches=manifest.matches(current_hash))
 
 
+def superseded_problem(
+    db: Session, record: Base, label: str, verb: str, problems: list[str]
+) -> None:
+    """When a newer version supersedes ``record``, appends to ``problems``:
+    "``label`` has a newer version N; ``verb`` the newest version"."""
+    newer = repo.superseded_by(db, record)
+    if newer is not None:
+        version = newer.__dict__.get("id")  # every versioned table has an integer id
+        problems.append(f"{label} has a newer version {version}; {verb} the newest version")
+
+
 def refuse(rule: str, problems: list[str]) -> None:
     """Raise :class:`RuleViolation` with ``problems`` when there are any."""
     if problems:
@@ -564,6 +642,7 @@ __all__ = [
     "reason_or_problem",
     "refuse",
     "signature_view",
+    "superseded_problem",
     "user_info",
     "utc_now",
 ]

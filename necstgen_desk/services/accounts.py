@@ -141,28 +141,14 @@ class AccountService:
         def work(tx: Tx) -> tuple[UserSession | None, AuthenticationError | None]:
             user = repo.get_user_by_username(tx.db, typed) if typed else None
             if user is None:
-                append_audit(
-                    tx.db,
-                    username=audit_id(typed),
-                    action="login_failed",
-                    record_type=USER_RECORD,
-                    record_id="unknown",
-                    reason="login with a user name that has no account",
-                    at=tx.now,
+                _login_failed(
+                    tx, audit_id(typed), "unknown", "login with a user name that has no account"
                 )
                 return None, AuthenticationError.wrong_credentials()
             if found is None or found.id != user.id:  # the account appeared meanwhile
                 return None, AuthenticationError.wrong_credentials()
             if not user.active:
-                append_audit(
-                    tx.db,
-                    username=user.username,
-                    action="login_failed",
-                    record_type=USER_RECORD,
-                    record_id=user.id,
-                    reason="login to a disabled account",
-                    at=tx.now,
-                )
+                _login_failed(tx, user.username, user.id, "login to a disabled account")
                 error = (
                     AuthenticationError.account_disabled(user.username)
                     if ok
@@ -172,15 +158,7 @@ class AccountService:
             state = LoginState(failed_count=user.failed_logins, locked=user.locked)
             _, outcome = apply_login_attempt(state, ok)
             if outcome is LoginOutcome.REFUSED_LOCKED:
-                append_audit(
-                    tx.db,
-                    username=user.username,
-                    action="login_failed",
-                    record_type=USER_RECORD,
-                    record_id=user.id,
-                    reason="login to a locked account",
-                    at=tx.now,
-                )
+                _login_failed(tx, user.username, user.id, "login to a locked account")
                 return None, login_error(outcome, user.username)
             if not ok:
                 core.count_failure(tx, user.id, action="login_failed", reason="wrong password")
@@ -316,15 +294,14 @@ class AccountService:
     # ------------------------------------------------------------ administration
 
     def _admin(self, tx: Tx, admin: UserSession, attempted: str, target: str) -> User:
-        actor = self._core.actor(tx, admin)
-        self._core.require(
-            actor,
+        return self._core.permitted(
+            tx,
+            admin,
             Permission.MANAGE_USERS,
             attempted=attempted,
             record_type=USER_RECORD,
             record_id=target,
         )
-        return actor
 
     def _target(self, tx: Tx, username: str) -> User:
         user = repo.get_user_by_username(tx.db, username)
@@ -469,6 +446,19 @@ class AccountService:
 
 def _count_users(tx: Tx) -> int:
     return tx.db.scalar(select(func.count()).select_from(User)) or 0
+
+
+def _login_failed(tx: Tx, username: str, record_id: str | int, reason: str) -> None:
+    """Audit a refused login (a wrong password is counted by ``count_failure`` instead)."""
+    append_audit(
+        tx.db,
+        username=username,
+        action="login_failed",
+        record_type=USER_RECORD,
+        record_id=record_id,
+        reason=reason,
+        at=tx.now,
+    )
 
 
 def _snapshot(tx: Tx, username: str) -> User | None:

@@ -9,7 +9,6 @@ time with its offset.
 from __future__ import annotations
 
 import builtins
-import csv
 import os
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -19,7 +18,7 @@ from necstgen_desk.records.roles import Permission
 from necstgen_desk.services._core import Core, Tx
 from necstgen_desk.services.views import AuditView, UserSession
 from necstgen_desk.storage import repo
-from necstgen_desk.storage.audit import ChainReport, append_audit, verify_chain
+from necstgen_desk.storage.audit import ChainReport, verify_chain
 from necstgen_desk.storage.models import AuditEntry
 
 RECORD_TYPE = "audit_trail"
@@ -99,9 +98,9 @@ class AuditService:
         newest_first: bool,
         limit: int | None,
     ) -> builtins.list[AuditEntry]:
-        actor = self._core.actor(tx, session)
-        self._core.require(
-            actor,
+        self._core.permitted(
+            tx,
+            session,
             Permission.VIEW_AUDIT_TRAIL,
             attempted=attempted,
             record_type=RECORD_TYPE,
@@ -166,52 +165,34 @@ class AuditService:
                 limit=None,
             )
         )
-        partial = target.with_name(f".{target.name}.partial")
         tz = core.settings.local_tz
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(CSV_COLUMNS)
-                for e in entries:
-                    writer.writerow(
-                        (
-                            e.id,
-                            e.at.isoformat(timespec="microseconds"),
-                            local_text(e.at, tz),
-                            e.username,
-                            e.action,
-                            e.record_type,
-                            e.record_id,
-                            e.field or "",
-                            "" if e.old_value is None else e.old_value,
-                            "" if e.new_value is None else e.new_value,
-                            e.reason,
-                            e.prev_hash,
-                            e.hash,
-                        )
-                    )
-                handle.flush()
-                os.fsync(handle.fileno())
-
-            def work(tx: Tx) -> None:
-                actor = core.actor(tx, session)
-                span = f"{entries[0].id}-{entries[-1].id}" if entries else "none"
-                append_audit(
-                    tx.db,
-                    username=actor.username,
-                    action="export_csv",
-                    record_type=RECORD_TYPE,
-                    record_id=span,
-                    new_value=str(target),
-                    reason=f"exported {len(entries)} entries as CSV (filters: "
-                    f"{_describe_filters(filters)})",
-                    at=tx.now,
+        core.write_csv_export(
+            session,
+            target,
+            header=CSV_COLUMNS,
+            rows=(
+                (
+                    e.id,
+                    e.at.isoformat(timespec="microseconds"),
+                    local_text(e.at, tz),
+                    e.username,
+                    e.action,
+                    e.record_type,
+                    e.record_id,
+                    e.field or "",
+                    "" if e.old_value is None else e.old_value,
+                    "" if e.new_value is None else e.new_value,
+                    e.reason,
+                    e.prev_hash,
+                    e.hash,
                 )
-
-            core.write(work)
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
+                for e in entries
+            ),
+            record_type=RECORD_TYPE,
+            span=f"{entries[0].id}-{entries[-1].id}" if entries else "none",
+            reason=f"exported {len(entries)} entries as CSV (filters: "
+            f"{_describe_filters(filters)})",
+        )
         return len(entries)
 
     def verify(self) -> ChainReport:

@@ -21,7 +21,7 @@ from necstgen_desk.records.cleaning import (
 from necstgen_desk.records.errors import RuleViolation
 from necstgen_desk.records.roles import Permission, same_user
 from necstgen_desk.records.signatures import SignatureMeaning
-from necstgen_desk.services._core import Core, Tx, refuse
+from necstgen_desk.services._core import Core, Tx, refuse, superseded_problem
 from necstgen_desk.services.errors import NotFound
 from necstgen_desk.services.views import CleaningView, SignatureRequest, UserSession
 from necstgen_desk.site import Grade
@@ -67,9 +67,9 @@ class CleaningService:
         attempted = f"log a cleaning of room {entry.room_id}"
 
         def work(tx: Tx) -> CleaningView:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.LOG_CLEANING,
                 attempted=attempted,
                 record_type=RECORD_TYPE,
@@ -112,9 +112,9 @@ class CleaningService:
         attempted = f"verify cleaning record {cleaning_id}"
 
         def work(tx: Tx) -> CleaningView:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.VERIFY_CLEANING,
                 attempted=attempted,
                 record_type=RECORD_TYPE,
@@ -122,12 +122,7 @@ class CleaningService:
             )
             record = _get(tx.db, cleaning_id)
             problems: list[str] = []
-            newer = repo.superseded_by(tx.db, record)
-            if newer is not None:
-                problems.append(
-                    f"cleaning record {cleaning_id} was corrected by version {newer.id}; "
-                    "verify the newest version"
-                )
+            superseded_problem(tx.db, record, f"cleaning record {cleaning_id}", "verify", problems)
             done = repo.verification_of(tx.db, record)
             if done is not None:
                 problems.append(
@@ -172,9 +167,9 @@ class CleaningService:
         attempted = f"correct cleaning record {cleaning_id}"
 
         def work(tx: Tx) -> CleaningView:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.CORRECT_RECORD,
                 attempted=attempted,
                 record_type=RECORD_TYPE,

@@ -28,7 +28,14 @@ from necstgen_desk.records.gowning import (
 )
 from necstgen_desk.records.roles import Permission
 from necstgen_desk.records.signatures import SignatureMeaning
-from necstgen_desk.services._core import Core, Tx, audit_id, reason_or_problem, refuse
+from necstgen_desk.services._core import (
+    Core,
+    Tx,
+    audit_id,
+    reason_or_problem,
+    refuse,
+    superseded_problem,
+)
 from necstgen_desk.services.errors import NotFound
 from necstgen_desk.services.views import (
     GowningView,
@@ -84,9 +91,9 @@ class GowningService:
         attempted = f"log the entry of {person.strip() or 'a person'} into room {room_id}"
 
         def work(tx: Tx) -> GowningView:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.LOG_GOWNING,
                 attempted=attempted,
                 record_type=RECORD_TYPE,
@@ -132,9 +139,9 @@ class GowningService:
         attempted = f"log the exit of gowning record {record_id}"
 
         def work(tx: Tx) -> GowningView:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.LOG_GOWNING,
                 attempted=attempted,
                 record_type=RECORD_TYPE,
@@ -142,11 +149,7 @@ class GowningService:
             )
             original = _get(tx.db, record_id)
             problems: list[str] = []
-            newer = repo.superseded_by(tx.db, original)
-            if newer is not None:
-                problems.append(
-                    f"gowning record {record_id} has a newer version {newer.id}; use that one"
-                )
+            superseded_problem(tx.db, original, f"gowning record {record_id}", "use", problems)
             if original.time_out is not None:
                 problems.append(
                     f"the exit of {original.person} was already logged at "
@@ -194,9 +197,9 @@ class GowningService:
         attempted = f"correct gowning record {record_id}"
 
         def work(tx: Tx) -> GowningView:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.CORRECT_RECORD,
                 attempted=attempted,
                 record_type=RECORD_TYPE,
@@ -286,9 +289,9 @@ class GowningService:
         attempted = f"record the gowning qualification of {name or 'a person'}"
 
         def work(tx: Tx) -> QualificationView:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.MANAGE_QUALIFICATIONS,
                 attempted=attempted,
                 record_type=QUALIFICATION_RECORD,
@@ -346,9 +349,9 @@ class GowningService:
         attempted = f"revoke the gowning qualification of {name or 'a person'}"
 
         def work(tx: Tx) -> QualificationView:
-            actor = core.actor(tx, session)
-            core.require(
-                actor,
+            actor = core.permitted(
+                tx,
+                session,
                 Permission.MANAGE_QUALIFICATIONS,
                 attempted=attempted,
                 record_type=QUALIFICATION_RECORD,
