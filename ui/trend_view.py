@@ -72,6 +72,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QShowEvent,
+    QTransform,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -738,6 +739,30 @@ class _ViewItem(QGraphicsObject):
         self.prepareGeometryChange()
         self.update()
 
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        view = self._vb.viewRect()
+        if view is None or not self._has_content():
+            return
+        transform = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        self._paint_pixels(painter, view, transform)
+        painter.restore()
+
+    def _has_content(self) -> bool:
+        """Whether there is anything to paint (nothing is painted otherwise)."""
+        raise NotImplementedError
+
+    def _paint_pixels(self, painter: QPainter, view: QRectF, transform: QTransform) -> None:
+        """Paint in device pixels: ``painter`` has no transform, ``transform`` maps
+        view coordinates (``view`` is the visible part) to them."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True, slots=True)
 class _BandSegment:
@@ -789,20 +814,12 @@ class BandsItem(_ViewItem):
         self.segments = tuple(segments)
         self.changed()
 
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionGraphicsItem,
-        widget: QWidget | None = None,
-    ) -> None:
-        view = self._vb.viewRect()
-        if view is None or not self.segments:
-            return
-        transform = painter.transform()
+    def _has_content(self) -> bool:
+        return bool(self.segments)
+
+    def _paint_pixels(self, painter: QPainter, view: QRectF, transform: QTransform) -> None:
         y0, y1 = view.top(), view.bottom()
         low, high = min(y0, y1), max(y0, y1)
-        painter.save()
-        painter.resetTransform()
         for segment in self.segments:
             a = max(segment.start, view.left())
             b = min(segment.end, view.right())
@@ -819,7 +836,6 @@ class BandsItem(_ViewItem):
                 painter.setPen(QPen(QColor(colour), 1.0, style))
                 y = round(left.y())
                 painter.drawLine(round(left.x()), y, round(right.x()), y)
-        painter.restore()
 
 
 def _limit_lines(limits: Limits) -> list[tuple[float, str, Qt.PenStyle]]:
@@ -854,18 +870,10 @@ class GapsItem(_ViewItem):
         self.gaps = tuple(gaps)
         self.changed()
 
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionGraphicsItem,
-        widget: QWidget | None = None,
-    ) -> None:
-        view = self._vb.viewRect()
-        if view is None or not self.gaps:
-            return
-        transform = painter.transform()
-        painter.save()
-        painter.resetTransform()
+    def _has_content(self) -> bool:
+        return bool(self.gaps)
+
+    def _paint_pixels(self, painter: QPainter, view: QRectF, transform: QTransform) -> None:
         painter.setFont(self._font)
         colour = QColor(GAP_COLOUR)
         for start, end, quality in self.gaps:
@@ -893,7 +901,6 @@ class GapsItem(_ViewItem):
                 painter.drawRect(card)
                 painter.setPen(QColor(TEXT_COLOUR))
                 painter.drawText(card, Qt.AlignmentFlag.AlignCenter, word)
-        painter.restore()
 
 
 class EventLinesItem(_ViewItem):
@@ -908,18 +915,10 @@ class EventLinesItem(_ViewItem):
         self.lines = tuple(lines[:MAX_ALARM_LINES])
         self.changed()
 
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionGraphicsItem,
-        widget: QWidget | None = None,
-    ) -> None:
-        view = self._vb.viewRect()
-        if view is None or not self.lines:
-            return
-        transform = painter.transform()
-        painter.save()
-        painter.resetTransform()
+    def _has_content(self) -> bool:
+        return bool(self.lines)
+
+    def _paint_pixels(self, painter: QPainter, view: QRectF, transform: QTransform) -> None:
         for t, colour in self.lines:
             if not view.left() <= t <= view.right():
                 continue
@@ -928,7 +927,6 @@ class EventLinesItem(_ViewItem):
             painter.setPen(QPen(QColor(colour), 1.0, Qt.PenStyle.DashLine))
             x = round(top.x())
             painter.drawLine(x, round(top.y()), x, round(bottom.y()))
-        painter.restore()
 
 
 # ------------------------------------------------------------------ drawing helpers

@@ -145,6 +145,30 @@ def site_alarms(site: Site) -> SiteAlarms:
     return SiteAlarms(site, tuple(out))
 
 
+def _source_alarm(
+    kind: AlarmKind,
+    source: str,
+    *,
+    title: str,
+    priority: Priority,
+    room: str | None = None,
+    level: AlarmLevel | None = None,
+    on_delay_s: float = 0.0,
+) -> AlarmDefinition:
+    """The one alarm of ``kind`` about ``source``: its id is :func:`alarm_id` of the two
+    (limit and interlock-fault alarms, several a source, have ids of their own)."""
+    return AlarmDefinition(
+        id=alarm_id(source, kind),
+        kind=kind,
+        source=source,
+        title=title,
+        priority=priority,
+        room=room,
+        level=level,
+        on_delay_s=on_delay_s,
+    )
+
+
 def _limit_alarms(site: Site) -> list[AlarmDefinition]:
     out: list[AlarmDefinition] = []
     for point in site.points:
@@ -197,10 +221,9 @@ def _cleanup_alarms(site: Site) -> list[AlarmDefinition]:
         and p.limits_at_rest.action_high is not None
     }
     return [
-        AlarmDefinition(
-            id=alarm_id(space.id, AlarmKind.CLEANUP),
-            kind=AlarmKind.CLEANUP,
-            source=space.id,
+        _source_alarm(
+            AlarmKind.CLEANUP,
+            space.id,
             title=f"{space.id} at-rest particle limits not met after clean-up",
             priority=Priority.HIGH,
             room=space.id,
@@ -221,10 +244,9 @@ def _door_alarms(site: Site) -> list[AlarmDefinition]:
         priority = Priority.HIGH if grade_b else Priority.MEDIUM
         if airlock.outer_door in watched and airlock.inner_door in watched:
             out.append(
-                AlarmDefinition(
-                    id=alarm_id(airlock.id, AlarmKind.BOTH_DOORS_OPEN),
-                    kind=AlarmKind.BOTH_DOORS_OPEN,
-                    source=airlock.id,
+                _source_alarm(
+                    AlarmKind.BOTH_DOORS_OPEN,
+                    airlock.id,
                     title=f"{airlock.id} both doors open",
                     priority=priority,
                     room=airlock.id,
@@ -247,10 +269,9 @@ def _door_alarms(site: Site) -> list[AlarmDefinition]:
     for door in site.doors:
         if door.id in watched:
             out.append(
-                AlarmDefinition(
-                    id=alarm_id(door.id, AlarmKind.DOOR_HELD_OPEN),
-                    kind=AlarmKind.DOOR_HELD_OPEN,
-                    source=door.id,
+                _source_alarm(
+                    AlarmKind.DOOR_HELD_OPEN,
+                    door.id,
                     title=f"door {door.id} held open longer than {held:g} s",
                     priority=Priority.MEDIUM,
                     room=door_room(site, door),
@@ -265,20 +286,18 @@ def _system_alarms(site: Site) -> list[AlarmDefinition]:
     heartbeats = {p.plc for p in site.points if p.hal.quantity is Quantity.HEARTBEAT}
     for plc in site.plcs:
         out.append(
-            AlarmDefinition(
-                id=alarm_id(plc.id, AlarmKind.LINK_LOST),
-                kind=AlarmKind.LINK_LOST,
-                source=plc.id,
+            _source_alarm(
+                AlarmKind.LINK_LOST,
+                plc.id,
                 title=f"PLC {plc.id} link lost",
                 priority=Priority.HIGH,
             )
         )
         if plc.id in heartbeats:
             out.append(
-                AlarmDefinition(
-                    id=alarm_id(plc.id, AlarmKind.HEARTBEAT_FROZEN),
-                    kind=AlarmKind.HEARTBEAT_FROZEN,
-                    source=plc.id,
+                _source_alarm(
+                    AlarmKind.HEARTBEAT_FROZEN,
+                    plc.id,
                     title=f"PLC {plc.id} heartbeat frozen",
                     priority=Priority.HIGH,
                 )
@@ -287,29 +306,26 @@ def _system_alarms(site: Site) -> list[AlarmDefinition]:
         if point.hal.access is not Access.READ:
             continue
         out.append(
-            AlarmDefinition(
-                id=alarm_id(point.id, AlarmKind.POINT_BAD),
-                kind=AlarmKind.POINT_BAD,
-                source=point.id,
+            _source_alarm(
+                AlarmKind.POINT_BAD,
+                point.id,
                 title=f"{point.id} bad value",
                 priority=Priority.MEDIUM,
             )
         )
         if point.alarm.critical:
             out.append(
-                AlarmDefinition(
-                    id=alarm_id(point.id, AlarmKind.RECORD_GAP),
-                    kind=AlarmKind.RECORD_GAP,
-                    source=point.id,
+                _source_alarm(
+                    AlarmKind.RECORD_GAP,
+                    point.id,
                     title=f"{point_title(site, point)}: gap in the record",
                     priority=Priority.MEDIUM,
                 )
             )
     out.append(
-        AlarmDefinition(
-            id=alarm_id(AUDIT_SOURCE, AlarmKind.AUDIT_CHAIN),
-            kind=AlarmKind.AUDIT_CHAIN,
-            source=AUDIT_SOURCE,
+        _source_alarm(
+            AlarmKind.AUDIT_CHAIN,
+            AUDIT_SOURCE,
             title="audit trail hash chain broken",
             priority=Priority.HIGH,
         )

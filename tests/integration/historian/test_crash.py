@@ -4,14 +4,9 @@ once the next start has repaired the buckets that were open."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
 import sys
-import time
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -21,39 +16,17 @@ from necstgen_desk.historian import HistorianQuery, Tier, recover_rollups
 from necstgen_desk.historian.model import quality_of, to_seconds
 from necstgen_desk.historian.store import POINTS, RAW
 from necstgen_desk.storage.engine import is_sqlite, make_engine
+from tests.crashing import run_and_kill
 from tests.integration.historian import crash_writer
 from tests.unit.historian import reference
 
-ROOT = Path(__file__).resolve().parents[3]
 ROUNDS = 3
 
 
 def _run_and_kill(url: str, round_: int, delay_s: float) -> int:
     """Start the child, let it write for ``delay_s``, SIGKILL it; the last count
     of committed samples it reported."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.historian.crash_writer", url, str(round_)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        first = child.stdout.readline()
-        if first.strip() != "ready":
-            child.kill()
-            _, err = child.communicate(timeout=10)
-            pytest.fail(f"the writer did not start: {first!r} {err}")
-        time.sleep(delay_s)
-        os.kill(child.pid, signal.SIGKILL)
-        out, _ = child.communicate(timeout=10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate(timeout=10)
-    assert child.returncode == -signal.SIGKILL
-    complete = out.split("\n")[:-1]  # a line cut by the kill has no newline
+    complete = run_and_kill("tests.integration.historian.crash_writer", [url, str(round_)], delay_s)
     return int(complete[-1]) if complete else 0
 
 

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,38 +12,16 @@ from sqlalchemy.orm import Session
 from necstgen_desk.storage.audit import verify_chain
 from necstgen_desk.storage.engine import make_engine
 from necstgen_desk.storage.models import CleaningRecord
+from tests.crashing import run_and_kill
 
-ROOT = Path(__file__).resolve().parents[3]
 ROUNDS = 5
 
 
 def _run_and_kill(url: str, delay_s: float) -> list[int]:
     """Start the writer, let it write for ``delay_s`` after it is ready, SIGKILL it;
     returns the ids it reported committed (complete lines only)."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.storage.crash_writer", url],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        first = child.stdout.readline()
-        if first.strip() != "ready":
-            child.kill()
-            _, err = child.communicate(timeout=10)
-            pytest.fail(f"the writer did not start: {first!r} {err}")
-        time.sleep(delay_s)
-        os.kill(child.pid, signal.SIGKILL)
-        out, _ = child.communicate(timeout=10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate(timeout=10)
-    assert child.returncode == -signal.SIGKILL
-    complete = out.split("\n")[:-1]  # a line cut by the kill has no newline yet
-    return [int(line) for line in complete]
+    lines = run_and_kill("tests.integration.storage.crash_writer", [url], delay_s)
+    return [int(line) for line in lines]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
