@@ -16,9 +16,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from necstgen_desk.historian.model import US_PER_S
-from necstgen_desk.historian.store import POINTS, RAW
-from necstgen_desk.storage.engine import make_engine, sqlite_path
+from necstgen_desk.historian.model import to_seconds
+from necstgen_desk.historian.store import newest_raw_t
+from necstgen_desk.storage.engine import for_reading, make_engine, sqlite_path
 from necstgen_desk.storage.models import AlarmJournalEntry, AuditEntry
 from necstgen_desk.storage.types import as_utc
 
@@ -37,22 +37,15 @@ def newest_recorded_time(db_url: str) -> float | None:
         return None  # a first run: nothing to continue from (and nothing created here)
     engine = make_engine(db_url)
     try:
-        with engine.connect() as connection:
+        with for_reading(engine).connect() as connection:
             found: list[float] = []
             for model in (AuditEntry, AlarmJournalEntry):
                 at = connection.execute(select(func.max(model.at))).scalar()
                 if isinstance(at, datetime):
                     found.append(as_utc(at).timestamp())
-            newest = (
-                select(RAW.c.t)
-                .where(RAW.c.point == POINTS.c.id)
-                .order_by(RAW.c.t.desc())
-                .limit(1)
-                .scalar_subquery()
-            )
-            t_us = connection.execute(select(func.max(newest))).scalar()
+            t_us = connection.execute(select(func.max(newest_raw_t()))).scalar()
             if t_us is not None:
-                found.append(int(t_us) / US_PER_S)
+                found.append(to_seconds(int(t_us)))
             return max(found, default=None)
     except SQLAlchemyError as error:  # not migrated yet, or not reachable
         log.info("time-lapse: no stored time to continue from (%s)", error.__class__.__name__)

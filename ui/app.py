@@ -208,9 +208,8 @@ class _Session:
         self.options = options
         self.site = site
         self.screenshot = options.screenshot
-        # A real site runs on the wall clock; the demo on its simulated plant's
-        # (faster with --speed: a time-lapse, ADR 0006).
-        self.clock = WALL_CLOCK if options.site_path is not None else FacilityClock(options.speed)
+        # The wall clock, or a time-lapse demo's plant clock (set in _run, ADR 0006).
+        self.clock: FacilityClock = WALL_CLOCK
         self.simulator: SimulatorProcess | None = None
         self.facility: Facility | None = None
         self.window: MainWindow | None = None
@@ -332,12 +331,14 @@ class _Session:
                 AlarmKind.HISTORIAN_OVERFLOW, HISTORIAN_SOURCE, episode.describe()
             )
 
-    def _records_config(self) -> RecordsConfig:
+    def _db_url(self) -> str:
         """``--db`` first, then the site file's ``[records] db_url``, then the default."""
+        return self.options.db_url or self.site.records.db_url or default_db_url()
+
+    def _records_config(self) -> RecordsConfig:
         policy = self.site.records
-        url = self.options.db_url or policy.db_url or default_db_url()
         return RecordsConfig(
-            db_url=url,
+            db_url=self._db_url(),
             idle_lock=timedelta(minutes=policy.idle_lock_minutes),
             clean_hold=timedelta(hours=policy.clean_hold_hours),
             sporicidal_rotation=timedelta(days=policy.sporicidal_rotation_days),
@@ -352,7 +353,7 @@ class _Session:
         start = wall
         if self.screenshot is None:  # the screenshot opens no records
             try:
-                start = await asyncio.to_thread(resume_at, self._records_config().db_url, wall)
+                start = await asyncio.to_thread(resume_at, self._db_url(), wall)
             except Exception:
                 log.exception("time-lapse: could not read where the records' time ends")
         if start > wall:

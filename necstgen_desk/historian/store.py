@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    ScalarSelect,
     Table,
     and_,
     case,
@@ -42,6 +43,7 @@ __all__ = [
     "insert_raw",
     "load_point_ids",
     "merge_rollups",
+    "newest_raw_t",
     "register_points",
 ]
 
@@ -54,6 +56,15 @@ ARCHIVE_LOG: Table = Base.metadata.tables["hist_archive_log"]
 #: The roll-up tiers, finest first, and their bucket widths (µs).
 ROLLUP_TABLES: tuple[Table, ...] = (MINUTE, QUARTER_HOUR)
 TIER_WIDTHS: tuple[int, ...] = (MINUTE_US, QUARTER_HOUR_US)
+
+
+def newest_raw_t() -> ScalarSelect[int]:
+    """Each point's newest raw sample time (µs), correlated to ``hist_points.id``:
+    one index look-up a point when selected beside ``POINTS.c.id``."""
+    return (
+        select(RAW.c.t).where(RAW.c.point == POINTS.c.id).order_by(RAW.c.t.desc()).limit(1)
+    ).scalar_subquery()
+
 
 #: Rows per statement when a list of point ids goes into an IN clause.
 _IN_CHUNK = 500

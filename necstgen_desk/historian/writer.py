@@ -74,6 +74,7 @@ from necstgen_desk.historian.store import (
     bucket_row,
     insert_raw,
     merge_rollups,
+    newest_raw_t,
     register_points,
 )
 from necstgen_desk.storage.engine import for_reading, make_engine
@@ -690,12 +691,9 @@ def recover_rollups(
         .scalar_subquery()
         for table in ROLLUP_TABLES
     ]
-    last_raw = (
-        select(RAW.c.t).where(RAW.c.point == POINTS.c.id).order_by(RAW.c.t.desc()).limit(1)
-    ).scalar_subquery()
     with reader.connect() as connection:
         # One statement: three index look-ups a point, no round trip each.
-        state = connection.execute(select(POINTS.c.id, last_raw, *newest)).all()
+        state = connection.execute(select(POINTS.c.id, newest_raw_t(), *newest)).all()
         for hist_id, raw_t, *throughs in state:
             if raw_t is None:
                 continue
