@@ -110,11 +110,6 @@ def priority_icon(priority: Priority, *, filled: bool = True, size: int = 14) ->
     return icon
 
 
-def alarm_room(alarm: Alarm) -> str:
-    """The room an alarm is about (its source for the system alarms)."""
-    return alarm.room or ""
-
-
 def is_interlock_fault(alarm: Alarm) -> bool:
     return alarm.kind is AlarmKind.INTERLOCK_FAULT
 

@@ -915,19 +915,10 @@ class RoomView(QWidget):
             group.setFirstColumnSpanned(True)
             group.setExpanded(True)
 
-    @property
-    def shown_alarms(self) -> list[str]:
-        """The texts of the alarms listed under Now (for tests and checks)."""
-        top = self.alarms_tree.topLevelItem(0)
-        if top is None:
-            return []
-        children = (top.child(i) for i in range(top.childCount()))
-        return [child.text(2) for child in children if child is not None]
-
     def _show_countdown(self) -> None:
         remaining: float | None = None
         if self.engine is not None:
-            remaining = self.engine.cleanup_remaining(self._clock()).get(self.room_id)
+            remaining = self.engine.cleanup_remaining().get(self.room_id)  # its own clock
         if remaining is None and self._cleanup_ends is not None:
             remaining = max(0.0, self._cleanup_ends - self._clock())
         if remaining is None or remaining <= 0:

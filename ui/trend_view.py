@@ -1802,9 +1802,6 @@ class TrendView(QWidget):
 
     # -------------------------------------------------------------- export
 
-    def shown_range(self) -> tuple[float, float]:
-        return self.x_range()
-
     def csv_pens(self) -> list[CsvPen]:
         return [
             CsvPen(p, point_title(self.site, p), point_unit(self.site, p), self.series[p])

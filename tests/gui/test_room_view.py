@@ -8,6 +8,7 @@ import asyncio
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from hal.points import Quality, Sample, Value
 from necstgen_desk.alarms.engine import AlarmEngine
 from necstgen_desk.live import PointStore
+from necstgen_desk.records.lifecycle import RoomStatus
 from necstgen_desk.site import Site
 from necstgen_desk.site.model import Limits
 from tests.gui.alarm_support import TravelClock, nominal
@@ -30,6 +32,7 @@ from ui.horn import Horn, SilentSound
 from ui.main_window import MainWindow
 from ui.records_desk import RecordsConfig, RecordsDesk
 from ui.room_view import AnalogIndicator, DisplayDesk, RoomView, indicator_scale
+from ui.timefmt import local_text
 from ui.trend_view import MarkerKind, TrendWindow
 
 
@@ -320,3 +323,20 @@ def test_indicator_scale_and_zones() -> None:
         assert after is None and not indicator.live
     finally:
         indicator.deleteLater()
+
+
+def test_the_room_view_counts_down_the_clean_up(desk: Desk) -> None:
+    """Work stopped five minutes ago: 15 minutes of the 20-minute clean-up are left,
+    with the moment the at-rest limits apply; when it has run out the line goes."""
+    assert desk.engine is not None and desk.clock is not None
+    desk.log_in(OPERATOR)
+    view = desk.open_room(ROOM)
+    now = datetime.fromtimestamp(desk.clock(), UTC)
+    desk.engine.set_room_status(ROOM, RoomStatus.IN_OPERATION, now - timedelta(hours=1))
+    desk.engine.set_room_status(ROOM, RoomStatus.TO_BE_CLEANED, now - timedelta(minutes=5))
+    desk.qtbot.waitUntil(view.countdown.isVisible, timeout=5000)
+    text = view.countdown.text()
+    assert text.startswith(("⏱ Clean-up: 15:00 left", "⏱ Clean-up: 14:5")), text
+    assert f"at-rest limits from {local_text(now + timedelta(minutes=15))}" in text
+    desk.clock.travel(16 * 60)
+    desk.qtbot.waitUntil(lambda: not view.countdown.isVisible(), timeout=5000)

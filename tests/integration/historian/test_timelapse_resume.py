@@ -6,14 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 
 from hal.points import Quality, Sample
+from necstgen_desk.alarms.journal import AlarmJournal
 from necstgen_desk.clock import FacilityClock
 from necstgen_desk.storage.audit import append_audit
 from necstgen_desk.storage.engine import make_engine
 from necstgen_desk.timelapse import RESUME_GAP_S, newest_recorded_time, resume_at
 from tests.integration.historian.conftest import Clock, WriterFactory
+from tests.unit.alarms.harness import Harness
 
 T0 = 1_800_000_000.0
 
@@ -64,3 +67,18 @@ def test_the_clock_continues_after_the_newest_sample_or_audit_entry(
     assert clock() == start + 60.0
     # A wall clock already past the stored time is where the run starts.
     assert resume_at(migrated_url, ahead + 100.0) == ahead + 100.0
+
+
+def test_an_alarm_event_newer_than_every_other_record_sets_the_start(migrated_url: str) -> None:
+    alarms = Harness(now=T0 + 7200.0)  # an engine on the plant's clock, two hours ahead
+    alarms.feed("B-01.dp", 2.0)  # below the action limit ...
+    alarms.advance(30, step=1)  # ... past its on-delay: raised
+    assert alarms.changes
+    engine = make_engine(migrated_url)
+    try:
+        AlarmJournal(engine).record(alarms.changes)
+    finally:
+        engine.dispose()
+    newest = max(change.at.timestamp() for change in alarms.changes)
+    assert newest_recorded_time(migrated_url) == pytest.approx(newest, abs=1e-6)
+    assert resume_at(migrated_url, T0) == pytest.approx(newest + RESUME_GAP_S, abs=1e-6)
