@@ -13,7 +13,11 @@ every room shows live values:
 - end-to-end latency: every ~1.5 s the benchmark makes the simulator serve a new
   value for one ΔP point (rotating over the PLCs) and times, on the shared
   monotonic clock, until the floor plan's value item shows it;
-- memory: RSS (``/proc/self/status``) one minute into the run and at its end.
+- memory: RSS (``/proc/self/status``) one minute into the run and at its end;
+- full garbage collections: how long each generation-2 collection took
+  (``gc.callbacks``). Once every room is live the benchmark, like the app,
+  freezes the start-up objects (:func:`ui.worker.freeze_startup_objects`);
+  ``--no-freeze`` is the baseline without it.
 
 With ``--historian`` the alarm engine (attached to the store and ticking) and
 the historian writer (its own thread, a temporary SQLite file, the site's
@@ -31,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -103,6 +108,29 @@ class _Run:
     missed: int = 0
     probe: _Probe | None = None
     seen: asyncio.Event = field(default_factory=asyncio.Event)
+    full_gcs: list[float] = field(default_factory=list)  # seconds each full collection took
+
+
+class _FullCollections:
+    """Times Python's full (generation 2) garbage collections while active."""
+
+    def __init__(self, into: list[float]) -> None:
+        self._into = into
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self._into.append(time.perf_counter() - self._started)
+
+    def __enter__(self) -> None:
+        gc.callbacks.append(self)
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self)
 
 
 async def _lag_probe(run: _Run, until: float) -> None:
@@ -270,7 +298,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                         raise RuntimeError("not every room showed live values within 120 s")
                     await asyncio.sleep(0.1)
                 live_s = time.monotonic() - started
-                frozen = freeze_startup_objects()  # as ui.app does once started
+                # As ui.app does once started (--no-freeze: the baseline without it).
+                frozen = 0 if args.no_freeze else freeze_startup_objects()
 
                 rss_start = rss_bytes()
                 cpu0, wall0, sim_cpu0 = time.process_time(), time.monotonic(), await sim.cpu_s()
@@ -278,9 +307,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 rng = random.Random(1)
                 lag = asyncio.create_task(_lag_probe(run, until))
                 latency = asyncio.create_task(_latency_probes(run, sim, site, until, rng))
-                await asyncio.sleep(min(60.0, args.duration / 3))
-                rss_minute = rss_bytes()
-                await asyncio.gather(lag, latency)
+                with _FullCollections(run.full_gcs):
+                    await asyncio.sleep(min(60.0, args.duration / 3))
+                    rss_minute = rss_bytes()
+                    await asyncio.gather(lag, latency)
                 rss_end = rss_bytes()
                 wall = time.monotonic() - wall0
                 cpu = time.process_time() - cpu0
@@ -324,6 +354,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "p99": rounded(lag_p99 * 1000, 2),
             "max": rounded(max(run.lags, default=float("nan")) * 1000, 2),
         },
+        "full_gc_ms": {
+            "count": len(run.full_gcs),
+            "p50": rounded(percentile(run.full_gcs, 50) * 1000, 1),
+            "max": rounded(max(run.full_gcs, default=float("nan")) * 1000, 1),
+        },
         "cpu_share_of_one_core": rounded(cpu / wall),
         "simulator_cpu_share": rounded(sim_cpu / wall),
         "latency_s": {
@@ -360,6 +395,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--points-per-room", type=int, default=POINTS_PER_ROOM)
     parser.add_argument(
         "--traffic", type=float, default=6.0, help="door passages per door per hour (default 6)"
+    )
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="baseline: leave the start-up objects in the garbage collector's generations",
     )
     parser.add_argument(
         "--historian",
